@@ -1,0 +1,99 @@
+//! Database connections for SQLite (default, embedded) and PostgreSQL, and migrations.
+//!
+//! SQLite runs in WAL mode with full synchronous commits, foreign keys on and a single pooled
+//! connection: SQLite has one writer at a time anyway, and one connection avoids "database is
+//! locked" failures when a read transaction upgrades to a write.
+
+use std::{str::FromStr, time::Duration};
+
+use chorus_migrations::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlxSqliteConnector,
+    sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+use crate::config::{Config, DbKind};
+
+pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    connect_url(
+        &config.database_url,
+        config.database.max_connections,
+        Duration::from_secs(config.database.connect_timeout_secs),
+        Duration::from_secs(config.database.acquire_timeout_secs),
+    )
+    .await
+}
+
+pub async fn connect_url(
+    url: &str,
+    max_connections: u32,
+    connect_timeout: Duration,
+    acquire_timeout: Duration,
+) -> anyhow::Result<DatabaseConnection> {
+    match crate::config::db_kind_of(url)? {
+        DbKind::Sqlite => {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            if let Some(parent) = options.get_filename().parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent)?;
+                }
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .acquire_timeout(acquire_timeout)
+                .connect_with(options)
+                .await?;
+            Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+        }
+        DbKind::Postgres => {
+            let mut options = ConnectOptions::new(url.to_owned());
+            options
+                .max_connections(max_connections)
+                .min_connections(1)
+                .connect_timeout(connect_timeout)
+                .acquire_timeout(acquire_timeout)
+                .idle_timeout(Duration::from_secs(300))
+                .test_before_acquire(true)
+                .sqlx_logging(false);
+            Ok(Database::connect(options).await?)
+        }
+    }
+}
+
+pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+pub async fn migrate_down(db: &DatabaseConnection, steps: u32) -> Result<(), DbErr> {
+    Migrator::down(db, Some(steps)).await
+}
+
+/// Applied and pending migrations, in order.
+pub async fn migration_status(db: &DatabaseConnection) -> Result<Vec<(String, bool)>, DbErr> {
+    let applied: Vec<String> = Migrator::get_applied_migrations(db)
+        .await?
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let pending: Vec<String> = Migrator::get_pending_migrations(db)
+        .await?
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    Ok(applied
+        .into_iter()
+        .map(|n| (n, true))
+        .chain(pending.into_iter().map(|n| (n, false)))
+        .collect())
+}
+
+/// True when the database answers a trivial query.
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.execute_unprepared("SELECT 1").await.is_ok()
+}

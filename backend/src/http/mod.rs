@@ -1,0 +1,181 @@
+//! The HTTP surface: the router with every API route (documented in OpenAPI by construction,
+//! since routes are registered through `utoipa_axum`), middleware, and the static frontend.
+
+pub mod extract;
+pub mod service;
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, MatchedPath, Request, State},
+    http::{HeaderName, HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{any, get},
+};
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    services::{ServeDir, ServeFile},
+    set_header::SetResponseHeaderLayer,
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{Http, HttpAuthScheme, SecurityScheme},
+};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::{
+    error::AppError,
+    metrics::{RequestLabels, RouteLabels},
+    state::AppState,
+};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Chorus API", description = "Employee advocacy and recognition. Errors are RFC 9457 problem documents with a stable `code`."),
+    modifiers(&BearerAuth),
+    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    tags(
+        (name = "auth", description = "Sign-in, sessions, invitations and account recovery"),
+        (name = "me", description = "The signed-in user"),
+        (name = "people", description = "People, invitations, CSV import and the audit log (administrators)"),
+        (name = "teams", description = "The team tree and its managers"),
+        (name = "admin", description = "Operations views for administrators"),
+        (name = "service", description = "Health, readiness and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Every documented route and the OpenAPI document describing them.
+pub fn api(import_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(service::router())
+        .merge(crate::auth::routes::router())
+        .merge(crate::people::users::router())
+        .merge(crate::people::teams::router())
+        .merge(crate::people::invitations::router())
+        .merge(crate::people::import::router().layer(DefaultBodyLimit::max(import_limit)))
+        .merge(crate::people::audit_routes::router())
+        .merge(crate::mail::routes::router())
+        .split_for_parts()
+}
+
+/// The OpenAPI document (for `chorus openapi` and the frontend's type generation).
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    api(1).1
+}
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; \
+                   connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+pub fn router(state: AppState) -> Router {
+    let limits = state.config.limits.clone();
+    let (api, openapi) = api(limits.import_bytes);
+    let openapi = Arc::new(openapi);
+    let docs = Arc::new(service::docs_html(&openapi));
+
+    let mut app = api
+        .route_layer(middleware::from_fn_with_state(state.clone(), track))
+        .route(
+            "/api/openapi.json",
+            get({
+                let openapi = openapi.clone();
+                move || {
+                    let openapi = openapi.clone();
+                    async move { axum::Json(openapi.as_ref().clone()) }
+                }
+            }),
+        )
+        .route(
+            "/api/docs",
+            get(move || {
+                let docs = docs.clone();
+                async move { axum::response::Html(docs.as_ref().clone()) }
+            }),
+        )
+        .route("/api/docs/style.css", get(service::docs_css))
+        .route("/api/{*rest}", any(|| async { AppError::NotFound }))
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed });
+
+    app = match state
+        .config
+        .frontend_dir
+        .as_ref()
+        .filter(|dir| dir.join("index.html").is_file())
+    {
+        Some(dir) => app
+            .fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")))),
+        None => app.fallback(|| async { AppError::NotFound }),
+    };
+
+    let request_id = HeaderName::from_static("x-request-id");
+    app.layer(DefaultBodyLimit::max(limits.body_bytes))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                }))
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(CatchPanicLayer::custom(|_| AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()))
+                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(limits.request_timeout_secs)))
+                .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+                .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+                .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+                .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP))),
+        )
+        .with_state(state)
+}
+
+/// Counts requests and latency per route template.
+async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let response = next.run(request).await;
+    state
+        .metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            method: method.clone(),
+            route: route.clone(),
+            status: response.status().as_u16(),
+        })
+        .inc();
+    state
+        .metrics
+        .latency
+        .get_or_create(&RouteLabels { method, route })
+        .observe(started.elapsed().as_secs_f64());
+    response
+}

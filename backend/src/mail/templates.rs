@@ -1,0 +1,91 @@
+//! HTML and plain-text email templates (minijinja, HTML auto-escaped), compiled into the binary.
+
+use std::sync::LazyLock;
+
+use minijinja::{Environment, context};
+
+/// A rendered email ready for the outbox.
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub kind: &'static str,
+    pub to: String,
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+}
+
+static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    let templates: [(&str, &str); 7] = [
+        ("layout.html", include_str!("templates/layout.html")),
+        ("invitation.html", include_str!("templates/invitation.html")),
+        ("invitation.txt", include_str!("templates/invitation.txt")),
+        ("magic_link.html", include_str!("templates/magic_link.html")),
+        ("magic_link.txt", include_str!("templates/magic_link.txt")),
+        (
+            "password_reset.html",
+            include_str!("templates/password_reset.html"),
+        ),
+        (
+            "password_reset.txt",
+            include_str!("templates/password_reset.txt"),
+        ),
+    ];
+    for (name, source) in templates {
+        // The templates are part of the binary and covered by tests; a broken one is a build bug.
+        if let Err(err) = env.add_template(name, source) {
+            tracing::error!(%err, name, "email template failed to compile");
+        }
+    }
+    env
+});
+
+fn render(
+    kind: &'static str,
+    to: &str,
+    subject: String,
+    ctx: minijinja::Value,
+) -> anyhow::Result<Email> {
+    let html = ENV.get_template(&format!("{kind}.html"))?.render(&ctx)?;
+    let text = ENV.get_template(&format!("{kind}.txt"))?.render(&ctx)?;
+    Ok(Email {
+        kind,
+        to: to.to_owned(),
+        subject,
+        html,
+        text,
+    })
+}
+
+pub fn invitation(
+    to: &str,
+    organisation: &str,
+    inviter: &str,
+    link: &str,
+    expires: &str,
+) -> anyhow::Result<Email> {
+    render(
+        "invitation",
+        to,
+        format!("You're invited to {organisation} on Chorus"),
+        context! { organisation, inviter, link, expires },
+    )
+}
+
+pub fn magic_link(to: &str, name: &str, link: &str, minutes: i64) -> anyhow::Result<Email> {
+    render(
+        "magic_link",
+        to,
+        "Your Chorus sign-in link".into(),
+        context! { name, link, minutes },
+    )
+}
+
+pub fn password_reset(to: &str, name: &str, link: &str, minutes: i64) -> anyhow::Result<Email> {
+    render(
+        "password_reset",
+        to,
+        "Reset your Chorus password".into(),
+        context! { name, link, minutes },
+    )
+}

@@ -1,0 +1,28 @@
+//! Shared application state handed to every handler, extractor and background job.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
+
+use crate::{
+    auth::{limiter::AuthLimiter, tokens::JwtKeys},
+    config::Config,
+    mail::Mailer,
+    metrics::Metrics,
+};
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub jwt: Arc<JwtKeys>,
+    pub mailer: Mailer,
+    pub limiter: Arc<AuthLimiter>,
+    pub metrics: Arc<Metrics>,
+    /// Wakes this process's outbox sender as soon as a message is queued.
+    pub outbox_kick: Arc<Notify>,
+    /// This process's name in job runs and outbox leases.
+    pub instance: Arc<str>,
+}

@@ -1,0 +1,49 @@
+//! Tenant isolation. Every organisation-owned entity implements [`OrgScoped`]; handlers start
+//! their queries with [`OrgScoped::find_in`] using the organisation id that the authentication
+//! extractor hands them, so a row of another organisation is simply not found (404), never
+//! read or written.
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
+use uuid::Uuid;
+
+use crate::entities::*;
+
+pub trait OrgScoped: EntityTrait {
+    fn org_column() -> Self::Column;
+    fn id_column() -> Option<Self::Column>;
+
+    /// All rows of one organisation.
+    fn find_in(org_id: Uuid) -> Select<Self> {
+        Self::find().filter(Self::org_column().eq(org_id))
+    }
+
+    /// One row by id, only if it belongs to the organisation.
+    fn find_one_in(org_id: Uuid, id: Uuid) -> Select<Self> {
+        let select = Self::find_in(org_id);
+        match Self::id_column() {
+            Some(column) => select.filter(column.eq(id)),
+            None => select,
+        }
+    }
+}
+
+macro_rules! org_scoped {
+    ($($module:ident => $id:expr),* $(,)?) => {$(
+        impl OrgScoped for $module::Entity {
+            fn org_column() -> Self::Column { $module::Column::OrgId }
+            fn id_column() -> Option<Self::Column> { $id }
+        }
+    )*};
+}
+
+org_scoped! {
+    user => Some(user::Column::Id),
+    team => Some(team::Column::Id),
+    user_role => None,
+    team_manager => None,
+    invitation => Some(invitation::Column::Id),
+    one_time_token => Some(one_time_token::Column::Id),
+    refresh_token => Some(refresh_token::Column::Id),
+    audit_log => Some(audit_log::Column::Id),
+    outbox => Some(outbox::Column::Id),
+}

@@ -1,0 +1,19 @@
+//! Chorus schema history. Each migration describes tables as they were at that point in time
+//! and never imports the server's entities, so history stays replayable as the code evolves.
+//!
+//! Conventions: every tenant-owned table carries `org_id` as its leading key (so that a
+//! distributed PostgreSQL can shard by organisation); global tables are `organisations` and
+//! `job_runs`. Timestamps are UTC with time zone.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261121_000001_foundation::Migration)]
+    }
+}
