@@ -1,1 +1,11 @@
-//! Integration tests.
+//! Chorus integration tests: each test runs a real server against its own database, on SQLite
+//! and (when `CHORUS_TEST_POSTGRES_URL` is set) on PostgreSQL.
+
+mod access;
+mod auth;
+mod errors;
+mod mail;
+mod people;
+mod scheduler;
+mod service;
+mod tenancy;
