@@ -180,6 +180,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             shutdown.cancel();
         }
     });
+    let listen = listener.local_addr()?;
     let db_kind = format!("{:?}", state.config.db_kind()?).to_lowercase();
     tracing::info!(%listen, database = %db_kind, instance = %state.instance, "Chorus is listening");
     println!("Chorus is running at http://{listen}/  (API docs: http://{listen}/api/docs)");

@@ -359,3 +359,57 @@ pub fn db_kind_of(url: &str) -> Result<DbKind, ConfigError> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_sqlite_by_default() {
+        let config =
+            Config::from_overrides(json!({ "data_dir": "/tmp/chorus-x" })).expect("defaults");
+        assert_eq!(config.db_kind().expect("kind"), DbKind::Sqlite);
+        assert!(config.database_url.contains("/tmp/chorus-x/chorus.db"));
+        assert!(config.auto_migrate());
+        assert_eq!(config.schedules().len(), DEFAULT_JOBS.len());
+    }
+
+    #[test]
+    fn bad_settings_name_the_key() {
+        let cases = [
+            (
+                json!({ "jobs": { "housekeeping": "not a cron" } }),
+                "jobs.housekeeping",
+            ),
+            (
+                json!({ "jobs": { "unknown": "* * * * * *" } }),
+                "jobs.unknown",
+            ),
+            (
+                json!({ "database_url": "postgres://x/y" }),
+                "auth.jwt_secret",
+            ),
+            (
+                json!({ "auth": { "jwt_secret": "short" } }),
+                "auth.jwt_secret",
+            ),
+            (json!({ "mail": { "transport": "smtp" } }), "mail.smtp_host"),
+            (json!({ "mail": { "from": "not a mailbox" } }), "mail.from"),
+        ];
+        for (overrides, key) in cases {
+            let err = Config::from_overrides(overrides.clone()).expect_err("invalid");
+            assert!(err.to_string().contains(key), "{overrides}: {err}");
+        }
+    }
+
+    #[test]
+    fn secrets_do_not_appear_in_debug_output() {
+        let config = Config::from_overrides(
+            json!({ "auth": { "jwt_secret": "a-very-secret-value-that-is-long-enough" } }),
+        )
+        .expect("config");
+        assert!(!format!("{config:?}").contains("a-very-secret-value"));
+    }
+}

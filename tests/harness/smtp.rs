@@ -94,9 +94,9 @@ async fn session(stream: tokio::net::TcpStream, inner: Arc<Mutex<Inner>>) -> std
         } else if command.starts_with("HELO")
             || command.starts_with("MAIL FROM")
             || command.starts_with("RCPT TO")
+            || command.starts_with("RSET")
+            || command.starts_with("NOOP")
         {
-            b"250 OK\r\n"
-        } else if command.starts_with("RSET") || command.starts_with("NOOP") {
             b"250 OK\r\n"
         } else if command.starts_with("QUIT") {
             write.write_all(b"221 bye\r\n").await?;

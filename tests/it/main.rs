@@ -3,6 +3,7 @@
 
 mod access;
 mod auth;
+mod cli;
 mod errors;
 mod mail;
 mod people;

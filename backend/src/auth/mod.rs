@@ -56,3 +56,39 @@ pub fn normalise_email(raw: &str) -> Option<String> {
             .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',');
     plausible.then_some(email)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Role, normalise_email};
+
+    #[test]
+    fn emails_are_normalised_or_refused() {
+        assert_eq!(
+            normalise_email("  Ada@Example.COM ").as_deref(),
+            Some("ada@example.com")
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "ada@.com",
+            "<a>@x.io",
+        ] {
+            assert_eq!(normalise_email(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn roles_parse_by_name() {
+        assert_eq!(Role::parse(" Admin "), Some(Role::Admin));
+        assert_eq!(Role::parse("emperor"), None);
+        assert!(
+            Role::ALL
+                .iter()
+                .all(|r| Role::parse(r.as_str()) == Some(*r))
+        );
+    }
+}

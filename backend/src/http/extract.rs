@@ -410,3 +410,31 @@ pub async fn managed_subtree(
         .await?;
     Ok(crate::people::teams::subtree(&all, &roots))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::client_ip;
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().expect("net")];
+        let proxy = "10.1.2.3".parse().expect("ip");
+        let stranger = "203.0.113.9".parse().expect("ip");
+        assert_eq!(
+            client_ip(stranger, Some("1.2.3.4"), &trusted),
+            stranger,
+            "untrusted peers cannot claim an address"
+        );
+        assert_eq!(
+            client_ip(proxy, Some("198.51.100.7"), &trusted).to_string(),
+            "198.51.100.7"
+        );
+        // The client may prepend anything; the nearest untrusted hop is the client.
+        assert_eq!(
+            client_ip(proxy, Some("6.6.6.6, 198.51.100.7, 10.0.0.5"), &trusted).to_string(),
+            "198.51.100.7"
+        );
+        assert_eq!(client_ip(proxy, Some("garbage"), &trusted), proxy);
+        assert_eq!(client_ip(proxy, None, &trusted), proxy);
+    }
+}

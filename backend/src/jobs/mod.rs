@@ -37,10 +37,7 @@ pub fn start(state: &AppState, tracker: &TaskTracker, shutdown: &CancellationTok
         let Some(run) = job(&name) else { continue };
         let (state, shutdown) = (state.clone(), shutdown.clone());
         tracker.spawn(async move {
-            loop {
-                let Some(tick) = schedule.upcoming(Utc).next() else {
-                    break;
-                };
+            while let Some(tick) = schedule.upcoming(Utc).next() {
                 let wait = (tick - Utc::now()).to_std().unwrap_or(Duration::ZERO);
                 tokio::select! {
                     () = shutdown.cancelled() => break,

@@ -199,10 +199,10 @@ fn plan(
         let team = clean(raw.team);
         let parent = clean(raw.parent_team);
         for (field, name) in [("team", &team), ("parent_team", &parent)] {
-            if let Some(name) = name {
-                if super::teams::name_field(name).is_err() {
-                    errors.push(err(line, field, "must be 1 to 120 printable characters"));
-                }
+            if let Some(name) = name
+                && super::teams::name_field(name).is_err()
+            {
+                errors.push(err(line, field, "must be 1 to 120 printable characters"));
             }
         }
         if parent.is_some() && team.is_none() {
@@ -217,14 +217,14 @@ fn plan(
                 .cloned()
                 .flatten()
                 .or_else(|| existing_parents.get(team).cloned().flatten());
-            if let Some(known) = known {
-                if &known != parent {
-                    errors.push(err(
-                        line,
-                        "parent_team",
-                        format!("team `{team}` already has parent `{known}`"),
-                    ));
-                }
+            if let Some(known) = known
+                && &known != parent
+            {
+                errors.push(err(
+                    line,
+                    "parent_team",
+                    format!("team `{team}` already has parent `{known}`"),
+                ));
             }
         }
         let manages = matches!(

@@ -442,3 +442,32 @@ async fn delete_team(
     txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[cfg(test)]
+mod tests {
+    use uuid::Uuid;
+
+    use super::subtree;
+
+    #[test]
+    fn subtree_covers_descendants_only() {
+        let ids: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
+        // 0 → 1 → 2, 0 → 3, 4 alone
+        let all = vec![
+            (ids[0], None),
+            (ids[1], Some(ids[0])),
+            (ids[2], Some(ids[1])),
+            (ids[3], Some(ids[0])),
+            (ids[4], None),
+        ];
+        assert_eq!(
+            subtree(&all, &[ids[1]]),
+            [ids[1], ids[2]].into_iter().collect()
+        );
+        assert_eq!(subtree(&all, &[ids[0]]).len(), 4);
+        assert!(
+            subtree(&all, &[Uuid::new_v4()]).is_empty(),
+            "unknown roots give nothing"
+        );
+    }
+}

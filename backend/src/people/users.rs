@@ -303,10 +303,11 @@ async fn update_user(
         Some(Ok(name)) => Some(name),
         None => None,
     };
-    if let Some(roles) = &body.roles {
-        if id == admin.user_id && !roles.contains(&Role::Admin) {
-            v.push("roles", "you cannot remove your own admin role");
-        }
+    if let Some(roles) = &body.roles
+        && id == admin.user_id
+        && !roles.contains(&Role::Admin)
+    {
+        v.push("roles", "you cannot remove your own admin role");
     }
     v.finish()?;
     let txn = state.db.begin().await?;
