@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, the backend suites (each database test on SQLite and,
-# when PostgreSQL is available, on PostgreSQL too), and the frontend's build, tests and size
-# budget.
+# when PostgreSQL is available, on PostgreSQL too), the frontend's API-type drift check, build,
+# unit tests and size budget, the browser journeys in headless Chromium, and the deploy/ checks.
 #
 # PostgreSQL: set CHORUS_TEST_POSTGRES_URL (a database the tests may create databases from).
 # When it is unset and a server answers on 127.0.0.1:5432, postgres://postgres@127.0.0.1:5432/test
@@ -31,7 +31,13 @@ else
   cargo test --workspace --locked --no-fail-fast
 fi
 
-echo "==> frontend: install, type-check and build, unit tests, bundle budget"
+echo "==> frontend: install, API types match the server, type-check and build, unit tests, bundle budget"
 scripts/frontend-deps.sh
-(cd frontend && npm run build --silent && npm test --silent && npm run check-size --silent)
+(cd frontend && CHORUS_BIN="$PWD/../target/debug/chorus" npm run check:api --silent && npm run build --silent && npm test --silent && npm run check-size --silent)
+
+echo "==> browser journeys"
+scripts/test-browser.sh
+
+echo "==> deploy/ checks"
+scripts/check-deploy.sh
 echo "==> all tests passed"

@@ -9,6 +9,7 @@ use tokio::{net::TcpListener, sync::Notify};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
+    advocacy::{links::LinkCache, recorder::ClickRecorder},
     auth::{
         limiter::AuthLimiter,
         tokens::{JwtKeys, random_token},
@@ -20,7 +21,14 @@ use crate::{
 };
 
 /// Connects the database (migrating when configured to), loads keys and builds the state.
-pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
+pub async fn build_state(
+    mut config: Config,
+    bound: Option<SocketAddr>,
+) -> anyhow::Result<AppState> {
+    if let Some(addr) = bound {
+        // With port 0 (tests) only the bound address is known; links must point at it.
+        config.listen = addr;
+    }
     let db = crate::db::connect(&config).await?;
     if config.auto_migrate() {
         crate::db::migrate_up(&db).await?;
@@ -37,15 +45,32 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         config.auth.login_per_client_per_minute,
     ));
     let instance: Arc<str> = config.instance_id().into();
+    let metrics = Arc::new(Metrics::default());
+    let background = Background::default();
+    let clicks = ClickRecorder::start(
+        db.clone(),
+        metrics.clone(),
+        config.advocacy.click_batch_max,
+        &background.tracker,
+        background.drain.clone(),
+    );
+    let links = Arc::new(LinkCache::new(
+        std::time::Duration::from_secs(config.advocacy.link_cache_secs),
+        100_000,
+    ));
     Ok(AppState {
         db,
         config: Arc::new(config),
         jwt,
         mailer,
         limiter,
-        metrics: Arc::new(Metrics::default()),
+        metrics,
         outbox_kick: Arc::new(Notify::new()),
         instance,
+        clicks,
+        links,
+        salts: Arc::default(),
+        background,
     })
 }
 
@@ -103,21 +128,28 @@ pub async fn serve(
     crate::jobs::start_outbox_kicker(&state, &tracker, &shutdown);
     // Deliver anything left queued by an earlier run.
     state.outbox_kick.notify_one();
+    let background = state.background.clone();
     let app = crate::http::router(state);
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-    .await?;
+    .await;
+    // In-flight requests are done; now let the click writer drain and stop.
+    shutdown.cancel();
+    background.drain.cancel();
+    background.tracker.close();
     tracker.close();
     tracker.wait().await;
+    background.tracker.wait().await;
+    served?;
     Ok(())
 }
 
 pub async fn spawn(config: Config, listener: TcpListener) -> anyhow::Result<Server> {
-    let state = build_state(config).await?;
     let addr = listener.local_addr()?;
+    let state = build_state(config, Some(addr)).await?;
     let shutdown = CancellationToken::new();
     let handle = tokio::spawn(serve(state.clone(), listener, shutdown.clone()));
     Ok(Server {
@@ -126,4 +158,11 @@ pub async fn spawn(config: Config, listener: TcpListener) -> anyhow::Result<Serv
         shutdown,
         handle,
     })
+}
+
+/// Tasks that must outlive the HTTP server (the click writer), stopped after it.
+#[derive(Clone, Default)]
+pub struct Background {
+    pub tracker: TaskTracker,
+    pub drain: CancellationToken,
 }

@@ -20,6 +20,8 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_JOBS: &[(&str, &str)] = &[
     ("outbox", "*/5 * * * * *"),
     ("housekeeping", "0 */10 * * * *"),
+    ("publish", "0 * * * * *"),
+    ("salts", "0 0 0 * * *"),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -31,8 +33,9 @@ pub struct Config {
     /// `sqlite://…` or `postgres://…`; empty means `sqlite://<data_dir>/chorus.db`.
     #[serde(default)]
     pub database_url: String,
-    /// Base URL people reach the frontend at; used in links inside emails.
-    pub public_url: url::Url,
+    /// Base URL people reach the frontend at; used in links inside emails. Defaults to the
+    /// address the server listens on.
+    pub public_url: Option<url::Url>,
     /// Built frontend to serve at `/` (optional; skipped when the directory does not exist).
     pub frontend_dir: Option<PathBuf>,
     /// Run pending migrations at start. Defaults to on for SQLite and off for PostgreSQL.
@@ -47,8 +50,27 @@ pub struct Config {
     pub auth: AuthConfig,
     pub mail: MailConfig,
     pub limits: LimitsConfig,
+    pub advocacy: AdvocacyConfig,
     /// Job name → cron expression (`sec min hour day-of-month month day-of-week [year]`).
     pub jobs: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct AdvocacyConfig {
+    /// Version of the programme terms people accept when opting in.
+    pub terms_version: String,
+    /// Base URL of tracked links (`<base>/r/<code>`); defaults to `public_url`.
+    pub link_base_url: Option<url::Url>,
+    /// Smallest group shown on its own in team views; smaller groups fold into "other".
+    pub k_anonymity: u32,
+    /// Warn a sharer when at least this many colleagues recently posted near-identical text.
+    pub similar_share_warning: usize,
+    /// Most clicks written in one transaction by the redirect's group commit.
+    pub click_batch_max: usize,
+    /// How long a tracked link's target is cached by each server.
+    pub link_cache_secs: u64,
+    /// Longest reporting window, in days.
+    pub max_window_days: i64,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
@@ -163,7 +185,6 @@ fn defaults() -> serde_json::Value {
         "listen": "127.0.0.1:8080",
         "data_dir": "./data",
         "database_url": "",
-        "public_url": "http://127.0.0.1:8080",
         "frontend_dir": "frontend/dist",
         "log_format": "human",
         "log_level": "info",
@@ -197,6 +218,14 @@ fn defaults() -> serde_json::Value {
             "import_bytes": 2 * 1024 * 1024,
             "request_timeout_secs": 30,
             "max_page_size": 200,
+        },
+        "advocacy": {
+            "terms_version": "2026-11",
+            "k_anonymity": 5,
+            "similar_share_warning": 3,
+            "click_batch_max": 512,
+            "link_cache_secs": 10,
+            "max_window_days": 400,
         },
         "jobs": jobs,
     })
@@ -290,6 +319,15 @@ impl Config {
         if self.mail.max_attempts < 1 {
             return Err(invalid("mail.max_attempts", "must be at least 1"));
         }
+        if self.advocacy.k_anonymity < 1
+            || self.advocacy.click_batch_max < 1
+            || self.advocacy.terms_version.trim().is_empty()
+        {
+            return Err(invalid(
+                "advocacy",
+                "k_anonymity and click_batch_max must be ≥ 1 and terms_version set",
+            ));
+        }
         if self.limits.body_bytes < 1024 || self.limits.max_page_size == 0 {
             return Err(invalid(
                 "limits",
@@ -314,6 +352,21 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The public base URL: configured, or the listening address.
+    pub fn public_url(&self) -> url::Url {
+        if let Some(url) = &self.public_url {
+            return url.clone();
+        }
+        let ip = if self.listen.ip().is_unspecified() {
+            std::net::IpAddr::from([127, 0, 0, 1])
+        } else {
+            self.listen.ip()
+        };
+        let base = format!("http://{}", SocketAddr::new(ip, self.listen.port()));
+        #[allow(clippy::expect_used)]
+        url::Url::parse(&base).expect("a socket address forms a valid URL")
     }
 
     pub fn db_kind(&self) -> Result<DbKind, ConfigError> {

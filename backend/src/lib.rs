@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod advocacy;
 pub mod app;
 pub mod audit;
 pub mod auth;

@@ -27,6 +27,11 @@ pub struct JobLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ClassLabels {
+    pub class: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StatusLabels {
     pub status: String,
 }
@@ -40,6 +45,8 @@ pub struct Metrics {
     pub outbox_depth: Family<StatusLabels, Gauge>,
     pub job_runs: Family<JobLabels, Counter>,
     pub db_pool_size: Gauge,
+    pub clicks: Family<ClassLabels, Counter>,
+    pub click_batch_size: Histogram,
 }
 
 impl Default for Metrics {
@@ -56,6 +63,9 @@ impl Default for Metrics {
         let outbox_depth = Family::<StatusLabels, Gauge>::default();
         let job_runs = Family::<JobLabels, Counter>::default();
         let db_pool_size = Gauge::default();
+        let clicks = Family::<ClassLabels, Counter>::default();
+        let click_batch_size =
+            Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0]);
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register(
             "http_request_duration_seconds",
@@ -87,7 +97,19 @@ impl Default for Metrics {
             "Open database connections",
             db_pool_size.clone(),
         );
+        registry.register(
+            "clicks_recorded",
+            "Tracked-link clicks stored, by class",
+            clicks.clone(),
+        );
+        registry.register(
+            "click_batch_size",
+            "Clicks written per group-commit transaction",
+            click_batch_size.clone(),
+        );
         Self {
+            clicks,
+            click_batch_size,
             registry,
             requests,
             latency,

@@ -7,6 +7,10 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
 use crate::{
+    advocacy::{
+        links::{LinkCache, Salts},
+        recorder::ClickRecorder,
+    },
     auth::{limiter::AuthLimiter, tokens::JwtKeys},
     config::Config,
     mail::Mailer,
@@ -25,4 +29,10 @@ pub struct AppState {
     pub outbox_kick: Arc<Notify>,
     /// This process's name in job runs and outbox leases.
     pub instance: Arc<str>,
+    /// Group-commit writer for tracked-link clicks.
+    pub clicks: ClickRecorder,
+    pub links: Arc<LinkCache>,
+    pub salts: Arc<Salts>,
+    /// Background tasks stopped only after in-flight requests finish.
+    pub background: crate::app::Background,
 }

@@ -1,5 +1,7 @@
-//! Structured logs with `tracing`: human-readable or JSON lines, filtered by `log_level`
-//! (overridden by `RUST_LOG` when set).
+//! Structured logs with `tracing` on standard error: human-readable or JSON lines, filtered by
+//! `log_level` (overridden by `RUST_LOG` when set). Standard output is left to command results.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
@@ -16,10 +18,18 @@ pub fn init(format: LogFormat, level: &str) {
                 fmt::layer()
                     .json()
                     .with_current_span(true)
-                    .flatten_event(true),
+                    .flatten_event(true)
+                    .with_writer(std::io::stderr),
             )
             .try_init(),
-        LogFormat::Human => registry.with(fmt::layer().with_target(false)).try_init(),
+        LogFormat::Human => registry
+            .with(
+                fmt::layer()
+                    .with_target(false)
+                    .with_ansi(std::io::stderr().is_terminal())
+                    .with_writer(std::io::stderr),
+            )
+            .try_init(),
     };
     // A second initialisation (tests) keeps the first subscriber.
     let _ = result;

@@ -2,6 +2,7 @@
 //! and (when `CHORUS_TEST_POSTGRES_URL` is set) on PostgreSQL.
 
 mod access;
+mod advocacy;
 mod auth;
 mod cli;
 mod errors;

@@ -299,7 +299,7 @@ async fn spend_one_time(
 }
 
 pub fn frontend_link(state: &AppState, path: &str, token: &str) -> String {
-    let mut url = state.config.public_url.clone();
+    let mut url = state.config.public_url();
     url.set_path(path);
     url.query_pairs_mut().clear().append_pair("token", token);
     url.to_string()

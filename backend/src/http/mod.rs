@@ -50,6 +50,11 @@ use crate::{
         (name = "teams", description = "The team tree and its managers"),
         (name = "admin", description = "Operations views for administrators"),
         (name = "service", description = "Health, readiness and metrics"),
+        (name = "content", description = "Posts, campaigns, suggestions and the employee feed"),
+        (name = "advocacy", description = "Consent, linked networks and shares"),
+        (name = "links", description = "Tracked links"),
+        (name = "integrations", description = "Engagement reports from integrations (API token or signed webhook)"),
+        (name = "reach", description = "Reach dashboards, EMV settings and CSV export"),
     )
 )]
 struct ApiDoc;
@@ -68,12 +73,21 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "integration",
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("chi_ integration token")
+                    .build(),
+            ),
+        );
     }
 }
 
 /// Every documented route and the OpenAPI document describing them.
 pub fn api(import_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(service::router())
         .merge(crate::auth::routes::router())
         .merge(crate::people::users::router())
@@ -82,7 +96,50 @@ pub fn api(import_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(crate::people::import::router().layer(DefaultBodyLimit::max(import_limit)))
         .merge(crate::people::audit_routes::router())
         .merge(crate::mail::routes::router())
-        .split_for_parts()
+        .merge(crate::advocacy::posts::router())
+        .merge(crate::advocacy::campaigns::router())
+        .merge(crate::advocacy::suggestions::router())
+        .merge(crate::advocacy::consent::router())
+        .merge(crate::advocacy::networks::router())
+        .merge(crate::advocacy::shares::router())
+        .merge(crate::advocacy::integrations::router())
+        .merge(crate::advocacy::emv::router())
+        .merge(crate::advocacy::reach::router())
+        .routes(utoipa_axum::routes!(crate::advocacy::links::follow))
+        .split_for_parts();
+    let mut doc = doc;
+    problem_content_type(&mut doc);
+    (router, doc)
+}
+
+/// Error responses carry `application/problem+json`; utoipa documents bodies as JSON, so the
+/// document is corrected once after it is built.
+fn problem_content_type(doc: &mut utoipa::openapi::OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for (status, response) in op.responses.responses.iter_mut() {
+                if !(status.starts_with('4') || status.starts_with('5')) {
+                    continue;
+                }
+                if let utoipa::openapi::RefOr::T(response) = response
+                    && let Some(content) = response.content.shift_remove("application/json")
+                {
+                    response
+                        .content
+                        .insert("application/problem+json".to_owned(), content);
+                }
+            }
+        }
+    }
 }
 
 /// The OpenAPI document (for `chorus openapi` and the frontend's type generation).

@@ -26,6 +26,10 @@ fn job(name: &str) -> Option<fn(AppState) -> JobFuture> {
             })
         }),
         "housekeeping" => Some(|state| Box::pin(async move { housekeeping::run(&state).await })),
+        "publish" => {
+            Some(|state| Box::pin(async move { crate::advocacy::posts::publish_due(&state).await }))
+        }
+        "salts" => Some(|state| Box::pin(async move { rotate_salts(&state).await })),
         _ => None,
     }
 }
@@ -128,4 +132,21 @@ pub fn start_outbox_kicker(state: &AppState, tracker: &TaskTracker, shutdown: &C
             }
         }
     });
+}
+
+/// Makes sure today's and tomorrow's visitor salts exist and deletes salts older than
+/// yesterday, after which their visitor hashes can no longer be linked to anyone.
+async fn rotate_salts(state: &AppState) -> anyhow::Result<String> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let today = Utc::now();
+    for day in [today, today + chrono::Duration::days(1)] {
+        crate::advocacy::links::ensure_salt(&state.db, &crate::advocacy::day_of(day)).await?;
+    }
+    let cutoff = crate::advocacy::day_of(today - chrono::Duration::days(1));
+    let removed = crate::entities::visitor_salt::Entity::delete_many()
+        .filter(crate::entities::visitor_salt::Column::Day.lt(cutoff))
+        .exec(&state.db)
+        .await?
+        .rows_affected;
+    Ok(format!("removed {removed} old salts"))
 }

@@ -42,6 +42,7 @@ pub struct OutboxList {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OutboxFilter {
     /// `queued`, `sending`, `sent` or `failed`.
     pub status: Option<String>,

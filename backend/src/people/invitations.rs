@@ -63,6 +63,7 @@ pub struct InvitationList {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LookupQuery {
     pub token: String,
 }

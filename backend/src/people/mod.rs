@@ -12,6 +12,7 @@ use utoipa::IntoParams;
 
 /// Offset pagination; `limit` is capped by `limits.max_page_size`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
     /// Items per page (default 50).
     pub limit: Option<u64>,

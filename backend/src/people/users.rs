@@ -56,6 +56,7 @@ pub struct UserList {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserFilter {
     /// Matches the start of a name or email address.
     pub q: Option<String>,

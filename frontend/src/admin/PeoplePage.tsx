@@ -101,7 +101,7 @@ function PeopleTable({
       </EmptyState>
     );
   }
-  const teamName = (id: string | null) => {
+  const teamName = (id: string | null | undefined) => {
     if (!id) return <span class="muted">No team</span>;
     const team = teams?.find((t) => t.id === id);
     return team ? team.name : <span class="muted">Unknown team</span>;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Team } from '../api/types';
 import { buildTeamTree } from './TeamsPage';
 
-const team = (id: string, name: string, parent_id: string | null = null): Team => ({ id, name, parent_id, manager_ids: [] });
+const team = (id: string, name: string, parent_id: string | null = null): Team => ({ id, name, parent_id, manager_ids: [], member_count: 0 });
 
 type Shape = [string, Shape[]];
 const shape = (nodes: ReturnType<typeof buildTeamTree>): Shape[] => nodes.map((n) => [n.team.name, shape(n.children)]);

@@ -27,10 +27,9 @@ import type {
   CreateInvitationRequest,
   InvitationLookup,
   Me,
-  Page,
   TeamList,
   TokenDocument,
-  UserSummary,
+  UserList,
 } from './types';
 
 export { ApiError, toApiError, isAbortError, CLIENT_CODES } from './errors';
@@ -335,7 +334,7 @@ export function createApiClient(options: ApiClientOptions = {}) {
   };
 
   const admin = {
-    listUsers(page: { limit: number; offset: number }, signal?: AbortSignal): Promise<Page<UserSummary>> {
+    listUsers(page: { limit: number; offset: number }, signal?: AbortSignal): Promise<UserList> {
       return request('/api/v1/users', { query: page, signal });
     },
     listTeams(signal?: AbortSignal): Promise<TeamList> {

@@ -1,8 +1,12 @@
-// Types for the Chorus JSON API (/api/v1).
+// Types for the Chorus JSON API (/api/v1), under the names the app uses.
 //
-// Hand-written for now. A later change will generate these from the server's
-// /api/openapi.json so the two cannot drift; keep names aligned with the wire format
-// (snake_case) until then so that switch is a mechanical one.
+// Every type here is an alias of one generated from the server's OpenAPI document into
+// ./schema.d.ts (`npm run gen:api`; `npm run check:api` fails when the two drift). Do not
+// write wire types by hand: change the server, regenerate, and alias the new schema here.
+
+import type { components } from './schema';
+
+type Schemas = components['schemas'];
 
 /** UUID string. */
 export type Uuid = string;
@@ -10,131 +14,48 @@ export type Uuid = string;
 /** RFC 3339 timestamp string. */
 export type Timestamp = string;
 
-export type Role = 'employee' | 'manager' | 'editor' | 'admin';
+export type Role = Schemas['Role'];
 
 /** RFC 9457 problem document, as every API error is answered. */
-export interface ProblemDocument {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  /** Stable snake_case machine-readable code. */
-  code: string;
-  errors?: ProblemFieldError[];
-}
-
-export interface ProblemFieldError {
-  field: string;
-  message: string;
-}
+export type ProblemDocument = Schemas['Problem'];
+export type ProblemFieldError = Schemas['FieldError'];
 
 // ---- auth ----------------------------------------------------------------
 
-export interface TokenDocument {
-  access_token: string;
-  refresh_token: string;
-  token_type: 'Bearer';
-  /** Lifetime of the access token, in seconds. */
-  expires_in: number;
-}
-
-export interface LoginRequest {
-  email: string;
-  password: string;
-}
-
-export interface RefreshRequest {
-  refresh_token: string;
-}
-
-export interface LogoutRequest {
-  refresh_token: string;
-}
-
-export interface MagicLinkRequest {
-  email: string;
-}
-
-export interface MagicLinkVerifyRequest {
-  token: string;
-}
-
-export interface PasswordResetRequest {
-  email: string;
-}
-
-export interface PasswordResetConfirmRequest {
-  token: string;
-  password: string;
-}
+/** Answered by every sign-in route (login, magic link, invitation accept, refresh). */
+export type TokenDocument = Schemas['TokenResponse'];
+export type LoginRequest = Schemas['LoginRequest'];
+export type RefreshRequest = Schemas['RefreshRequest'];
+export type LogoutRequest = Schemas['RefreshRequest'];
+export type MagicLinkRequest = Schemas['EmailRequest'];
+export type MagicLinkVerifyRequest = Schemas['TokenRequest'];
+export type PasswordResetRequest = Schemas['EmailRequest'];
+export type PasswordResetConfirmRequest = Schemas['ResetConfirmRequest'];
 
 // ---- invitations ---------------------------------------------------------
 
-export interface InvitationLookup {
-  email: string;
-  organisation_name: string;
-  expires_at: Timestamp;
-}
-
-export interface AcceptInvitationRequest {
-  token: string;
-  display_name: string;
-  password: string;
-}
-
-export interface CreateInvitationRequest {
-  email: string;
-  roles: Role[];
-  team_id?: Uuid;
-}
+export type InvitationLookup = Schemas['InvitationLookup'];
+export type AcceptInvitationRequest = Schemas['AcceptInvitationRequest'];
+export type CreateInvitationRequest = Schemas['CreateInvitationRequest'];
+export type Invitation = Schemas['InvitationView'];
 
 // ---- me ------------------------------------------------------------------
 
-export interface Organisation {
-  id: Uuid;
-  name: string;
-  slug: string;
-}
-
-export interface Me {
-  id: Uuid;
-  email: string;
-  display_name: string;
-  roles: Role[];
-  team_id: Uuid | null;
-  managed_team_ids: Uuid[];
-  organisation: Organisation;
-}
+export type Organisation = Schemas['OrganisationSummary'];
+export type Me = Schemas['MeResponse'];
 
 // ---- admin ---------------------------------------------------------------
 
-export type UserStatus = 'active' | 'deactivated';
+export type UserSummary = Schemas['UserView'];
+/** `active` or `deactivated` (the document types it as a plain string). */
+export type UserStatus = UserSummary['status'];
+/** One page of people, with the total across all pages. */
+export type UserList = Schemas['UserList'];
 
-export interface UserSummary {
-  id: Uuid;
-  email: string;
-  display_name: string;
-  roles: Role[];
-  team_id: Uuid | null;
-  status: UserStatus;
-  created_at: Timestamp;
-}
+export type Team = Schemas['TeamView'];
+export type TeamList = Schemas['TeamList'];
 
-export interface Page<T> {
-  items: T[];
-  total: number;
-}
-
-export interface Team {
-  id: Uuid;
-  name: string;
-  parent_id: Uuid | null;
-  manager_ids: Uuid[];
-}
-
-export interface TeamList {
-  items: Team[];
-}
+// ---- rules the document does not carry -----------------------------------
 
 /** Minimum password length; the server enforces the same rule. */
 export const MIN_PASSWORD_LENGTH = 10;

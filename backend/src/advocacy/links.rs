@@ -1,0 +1,380 @@
+//! Tracked links: `GET /r/{code}` answers a 302 to the post's destination with UTM parameters,
+//! after the click is durably stored. Unknown or archived codes get a 404 page; the destination
+//! only ever comes from the database, so the endpoint cannot be used as an open redirect.
+//!
+//! No IP address is stored: a visitor is a keyed hash (HMAC-SHA256) of address and User-Agent
+//! under a salt that changes every day; old salts are deleted, so yesterday's hashes cannot be
+//! linked to anyone.
+
+use std::{
+    collections::HashMap,
+    net::IpAddr,
+    sync::{Arc, RwLock},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    extract::{Path, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+use chrono::Utc;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    sea_query::{Alias, OnConflict, Query},
+};
+use sha2::Sha256;
+use uuid::Uuid;
+
+use super::{
+    classify::{ClickClass, is_bot},
+    recorder::NewClick,
+};
+use crate::{
+    entities::{campaign, post, share, visitor_salt},
+    http::extract::ClientIp,
+    state::AppState,
+};
+
+/// What a code resolves to, cached briefly so the hot path rarely reads the database.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub share_id: Uuid,
+    pub org_id: Uuid,
+    pub post_id: Uuid,
+    pub campaign_id: Option<Uuid>,
+    pub team_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+    pub network: String,
+    pub destination: String,
+    pub sharer_hash: Option<String>,
+}
+
+type CacheEntry = (Instant, Option<Arc<Target>>);
+
+/// Code → target (or known-unknown), kept for `ttl` so archiving takes effect within it.
+pub struct LinkCache {
+    entries: RwLock<HashMap<String, CacheEntry>>,
+    ttl: Duration,
+    capacity: usize,
+}
+
+impl LinkCache {
+    pub fn new(ttl: Duration, capacity: usize) -> Self {
+        Self {
+            entries: RwLock::new(HashMap::new()),
+            ttl,
+            capacity,
+        }
+    }
+
+    fn get(&self, code: &str) -> Option<Option<Arc<Target>>> {
+        let entries = self.entries.read().ok()?;
+        let (at, target) = entries.get(code)?;
+        (at.elapsed() < self.ttl).then(|| target.clone())
+    }
+
+    fn put(&self, code: &str, target: Option<Arc<Target>>) {
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= self.capacity {
+                let ttl = self.ttl;
+                entries.retain(|_, (at, _)| at.elapsed() < ttl);
+                if entries.len() >= self.capacity {
+                    entries.clear();
+                }
+            }
+            entries.insert(code.to_owned(), (Instant::now(), target));
+        }
+    }
+
+    /// Forgets everything (after a post is archived, say, on this server).
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.clear();
+        }
+    }
+}
+
+/// Today's visitor-hash salt, shared by every server through the `visitor_salts` table.
+#[derive(Default)]
+pub struct Salts {
+    current: RwLock<Option<(String, Arc<Vec<u8>>)>>,
+}
+
+impl Salts {
+    pub async fn for_day(
+        &self,
+        db: &impl ConnectionTrait,
+        day: &str,
+    ) -> Result<Arc<Vec<u8>>, sea_orm::DbErr> {
+        if let Ok(current) = self.current.read()
+            && let Some((cached_day, salt)) = current.as_ref()
+            && cached_day == day
+        {
+            return Ok(salt.clone());
+        }
+        let salt = Arc::new(ensure_salt(db, day).await?);
+        if let Ok(mut current) = self.current.write() {
+            *current = Some((day.to_owned(), salt.clone()));
+        }
+        Ok(salt)
+    }
+}
+
+/// Creates the salt for a day if no server has yet, and answers it.
+pub async fn ensure_salt(db: &impl ConnectionTrait, day: &str) -> Result<Vec<u8>, sea_orm::DbErr> {
+    if let Some(found) = visitor_salt::Entity::find_by_id(day.to_owned())
+        .one(db)
+        .await?
+    {
+        return Ok(decode_hex(&found.salt));
+    }
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let mut insert = Query::insert();
+    insert
+        .into_table(Alias::new("visitor_salts"))
+        .columns([
+            Alias::new("day"),
+            Alias::new("salt"),
+            Alias::new("created_at"),
+        ])
+        .values_panic([day.into(), encode_hex(&bytes).into(), Utc::now().into()])
+        .on_conflict(
+            OnConflict::column(Alias::new("day"))
+                .do_nothing()
+                .to_owned(),
+        );
+    db.execute(&insert).await?;
+    let found = visitor_salt::Entity::find_by_id(day.to_owned())
+        .one(db)
+        .await?;
+    Ok(found
+        .map(|s| decode_hex(&s.salt))
+        .unwrap_or_else(|| bytes.to_vec()))
+}
+
+fn encode_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_hex(text: &str) -> Vec<u8> {
+    (0..text.len() / 2)
+        .filter_map(|i| u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Keyed hash of a visitor under a day's salt (128 bits, hex).
+pub fn visitor_hash(salt: &[u8], ip: IpAddr, user_agent: &str) -> String {
+    #[allow(clippy::expect_used)]
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(salt).expect("HMAC accepts keys of any length");
+    mac.update(ip.to_string().as_bytes());
+    mac.update(&[0]);
+    mac.update(user_agent.as_bytes());
+    encode_hex(&mac.finalize().into_bytes()[..16])
+}
+
+/// Resolves a code to its target, or `None` for unknown codes and archived or unpublished posts.
+pub async fn resolve(state: &AppState, code: &str) -> Result<Option<Arc<Target>>, sea_orm::DbErr> {
+    if let Some(cached) = state.links.get(code) {
+        return Ok(cached);
+    }
+    let Some(share) = share::Entity::find()
+        .filter(share::Column::Code.eq(code))
+        .one(&state.db)
+        .await?
+    else {
+        state.links.put(code, None);
+        return Ok(None);
+    };
+    let post = post::Entity::find_by_id(share.post_id)
+        .one(&state.db)
+        .await?;
+    let Some(post) =
+        post.filter(|p| p.status == super::posts::PUBLISHED && p.org_id == share.org_id)
+    else {
+        state.links.put(code, None);
+        return Ok(None);
+    };
+    let campaign_slug = match post.campaign_id {
+        Some(id) => campaign::Entity::find_by_id(id)
+            .one(&state.db)
+            .await?
+            .map(|c| c.slug),
+        None => None,
+    };
+    let Ok(mut destination) = url::Url::parse(&post.url) else {
+        state.links.put(code, None);
+        return Ok(None);
+    };
+    {
+        let existing: Vec<(String, String)> = destination
+            .query_pairs()
+            .filter(|(k, _)| !k.starts_with("utm_"))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let mut pairs = destination.query_pairs_mut();
+        pairs.clear();
+        for (k, v) in &existing {
+            pairs.append_pair(k, v);
+        }
+        pairs.append_pair("utm_source", &share.network);
+        pairs.append_pair("utm_medium", "employee_advocacy");
+        if let Some(slug) = &campaign_slug {
+            pairs.append_pair("utm_campaign", slug);
+        }
+    }
+    let target = Arc::new(Target {
+        share_id: share.id,
+        org_id: share.org_id,
+        post_id: share.post_id,
+        campaign_id: share.campaign_id,
+        team_id: share.team_id,
+        user_id: share.user_id,
+        network: share.network,
+        destination: destination.to_string(),
+        sharer_hash: share.sharer_visitor_hash,
+    });
+    state.links.put(code, Some(target.clone()));
+    Ok(Some(target))
+}
+
+fn not_found_page() -> Response {
+    let mut response = (
+        StatusCode::NOT_FOUND,
+        Html(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+             <title>Link not available</title></head><body><main><h1>This link is not available</h1>\
+             <p>The link may be mistyped, or the post it pointed to was withdrawn.</p></main></body></html>",
+        ),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn unavailable_page() -> Response {
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Html("<!doctype html><title>Try again</title><p>Please try again in a moment.</p>"),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
+fn referrer_host(headers: &HeaderMap) -> Option<String> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let host = url::Url::parse(referer)
+        .ok()?
+        .host_str()?
+        .to_ascii_lowercase();
+    Some(host.chars().take(255).collect())
+}
+
+/// Follow a tracked link.
+///
+/// Answers `302 Found` to the post's destination with `utm_source`, `utm_medium` and
+/// `utm_campaign`, after recording the click; `404` (an HTML page) for unknown or withdrawn
+/// links; `503` if the click cannot be stored, so that no redirect is ever answered unrecorded.
+#[utoipa::path(get, path = "/r/{code}", tag = "links", params(("code" = String, Path, description = "Share tracking code")),
+    responses(
+        (status = 302, description = "Redirect to the destination", headers(("Location" = String))),
+        (status = 404, description = "Unknown or withdrawn link (HTML page)"),
+        (status = 503, description = "The click could not be stored; retry"),
+    ))]
+pub async fn follow(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return not_found_page();
+    }
+    let target = match resolve(&state, &code).await {
+        Ok(Some(target)) => target,
+        Ok(None) => return not_found_page(),
+        Err(err) => {
+            tracing::warn!(error = %err, "link lookup failed");
+            return unavailable_page();
+        }
+    };
+    let now = Utc::now();
+    let day = super::day_of(now);
+    let salt = match state.salts.for_day(&state.db, &day).await {
+        Ok(salt) => salt,
+        Err(err) => {
+            tracing::warn!(error = %err, "visitor salt unavailable");
+            return unavailable_page();
+        }
+    };
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let hash = visitor_hash(&salt, ip, user_agent.unwrap_or(""));
+    let class = if is_bot(user_agent) {
+        ClickClass::Bot
+    } else if target.sharer_hash.as_deref() == Some(hash.as_str()) {
+        ClickClass::SelfClick
+    } else {
+        ClickClass::Human
+    };
+    let click = NewClick {
+        org_id: target.org_id,
+        share_id: target.share_id,
+        post_id: target.post_id,
+        campaign_id: target.campaign_id,
+        team_id: target.team_id,
+        user_id: target.user_id,
+        network: target.network.clone(),
+        clicked_at: now,
+        visitor_hash: hash,
+        referrer_host: referrer_host(&headers),
+        class,
+    };
+    if !state.clicks.record(click).await {
+        return unavailable_page();
+    }
+    let mut response = StatusCode::FOUND.into_response();
+    let headers = response.headers_mut();
+    match HeaderValue::from_str(&target.destination) {
+        Ok(location) => {
+            headers.insert(header::LOCATION, location);
+        }
+        Err(_) => return not_found_page(),
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visitor_hashes_depend_on_salt_address_and_agent() {
+        let ip: IpAddr = "203.0.113.7".parse().expect("ip");
+        let a = visitor_hash(b"salt-one", ip, "Firefox");
+        assert_eq!(a.len(), 32);
+        assert_eq!(a, visitor_hash(b"salt-one", ip, "Firefox"));
+        assert_ne!(
+            a,
+            visitor_hash(b"salt-two", ip, "Firefox"),
+            "a new day's salt unlinks visitors"
+        );
+        assert_ne!(a, visitor_hash(b"salt-one", ip, "Chrome"));
+        assert!(!a.contains("203"), "no address in the hash");
+        assert_eq!(decode_hex(&encode_hex(&[0, 255, 16])), vec![0, 255, 16]);
+    }
+}
