@@ -440,9 +440,9 @@ async fn seed_advocacy(
         let published_at = now - Duration::days(age.max(1)) + Duration::hours(rng.gen_range(0..8));
         let campaign_id = campaigns
             .iter()
-            .filter(|(_, from)| *from >= age)
-            .map(|(id, _)| *id)
-            .last();
+            .rev()
+            .find(|(_, from)| *from >= age)
+            .map(|(id, _)| *id);
         let status = match i {
             16 => crate::advocacy::posts::ARCHIVED,
             _ => crate::advocacy::posts::PUBLISHED,
