@@ -12,7 +12,7 @@ const FIREFOX: &str =
 const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
 fn no_cache() -> Options {
-    Options::with(json!({ "advocacy": { "link_cache_secs": 0 } }))
+    Options::with(json!({ "advocacy": { "link_cache_secs": 0, "k_anonymity": 1 } }))
 }
 
 both! {
@@ -580,6 +580,20 @@ async fn redirect_counts_humans_bots_and_self(app: TestApp) {
     assert_eq!(status, StatusCode::CREATED);
     let (_, impact) = app.get("/api/v1/reach/me", pat.token()).await;
     assert_eq!(impact["totals"]["emv"]["EUR"], 3.0);
+    // A new rate from today applies to today's clicks, in every view.
+    let (status, _) = app
+        .post(
+            "/api/v1/emv-settings",
+            admin.token(),
+            json!({ "network": "linkedin", "cpc": 10.0, "cpm": 10.0, "currency": "EUR" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, impact) = app.get("/api/v1/reach/me", pat.token()).await;
+    assert_eq!(impact["totals"]["emv"]["EUR"], 20.0, "{impact}");
+    let (_, dash) = app.get("/api/v1/reach/teams", admin.token()).await;
+    assert_eq!(dash["top_posts"][0]["emv"]["EUR"], 20.0, "{dash}");
+    assert_eq!(dash["top_posts"][0]["human_clicks"], 2);
 
     // Archiving the post stops the link.
     post_json(

@@ -76,6 +76,18 @@ impl Rates {
         ))
     }
 
+    /// Days (`YYYY-MM-DD`) on which some rate takes effect.
+    pub fn change_days(&self) -> Vec<String> {
+        let mut days: Vec<String> = self
+            .0
+            .iter()
+            .map(|s| super::day_of(s.effective_from))
+            .collect();
+        days.sort();
+        days.dedup();
+        days
+    }
+
     /// The rate for a network in force at the end of `day` (`YYYY-MM-DD`).
     pub fn at(&self, network: &str, day: &str) -> Option<&emv_setting::Model> {
         self.0

@@ -14,8 +14,7 @@ use axum::{
 };
 use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
-    QuerySelect, TryGetable, sea_query::Expr,
+    ColumnTrait, Condition, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -300,66 +299,54 @@ impl Query {
     }
 }
 
-/// Rollup sums per group: (key, network, human, bot, unique, sharers).
-struct ClickGroup<K> {
-    key: Option<K>,
+/// Rollup totals of one share over the window (split by EMV rate period when rates change
+/// inside the window, so every click is priced at the rate in force on its day).
+struct ShareClicks {
+    post: Uuid,
+    campaign: Option<Uuid>,
+    team: Option<Uuid>,
+    user: Option<Uuid>,
     network: String,
-    day: String,
+    period_day: String,
     human: i64,
     bot: i64,
     unique: i64,
 }
 
-const SUM_HUMAN: &str = "CAST(COALESCE(SUM(human_clicks), 0) AS BIGINT)";
-const SUM_BOT: &str = "CAST(COALESCE(SUM(bot_hits), 0) AS BIGINT)";
-const SUM_UNIQUE: &str = "CAST(COALESCE(SUM(unique_visitors), 0) AS BIGINT)";
-
-/// Rollup sums grouped by `key` (a reach_daily column), network and day — small enough to
-/// fold and price in memory.
-async fn clicks_by<K: TryGetable + Clone + Ord>(
-    db: &impl ConnectionTrait,
-    q: &Query,
-    key: reach_daily::Column,
-) -> AppResult<Vec<ClickGroup<K>>> {
-    let rows: Vec<(Option<K>, String, String, i64, i64, i64)> = reach_daily::Entity::find()
-        .select_only()
-        .column(key)
-        .column(reach_daily::Column::Network)
-        .column(reach_daily::Column::Day)
-        .column_as(Expr::cust(SUM_HUMAN), "human")
-        .column_as(Expr::cust(SUM_BOT), "bot")
-        .column_as(Expr::cust(SUM_UNIQUE), "uniq")
-        .filter(q.rollup_filter())
-        .group_by(key)
-        .group_by(reach_daily::Column::Network)
-        .group_by(reach_daily::Column::Day)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(key, network, day, human, bot, unique)| ClickGroup {
-            key,
-            network,
-            day,
-            human,
-            bot,
-            unique,
-        })
-        .collect())
+/// Clicks per day and network (the time series and EMV at daily rates).
+struct DayClicks {
+    day: String,
+    network: String,
+    human: i64,
+    bot: i64,
+    unique: i64,
 }
 
-/// Share sums: (key, network, day, shares, audience, impressions, engagement, user).
-struct ShareGroup<K> {
-    key: Option<K>,
+/// A share created in the window (potential reach, engagement, impressions).
+struct ShareFact {
+    post: Uuid,
+    campaign: Option<Uuid>,
+    team: Option<Uuid>,
+    user: Option<Uuid>,
     network: String,
     day: String,
-    shares: i64,
     audience: i64,
     impressions: i64,
     engagement: i64,
-    user: Option<Uuid>,
 }
+
+/// Everything a view needs, read in three queries: rollup rows grouped by share, rollup rows
+/// grouped by day and network, and the shares created in the window.
+struct Facts {
+    by_share: Vec<ShareClicks>,
+    by_day: Vec<DayClicks>,
+    shares: Vec<ShareFact>,
+    rates: Rates,
+}
+
+const SUM_HUMAN: &str = "CAST(COALESCE(SUM(human_clicks), 0) AS BIGINT)";
+const SUM_BOT: &str = "CAST(COALESCE(SUM(bot_hits), 0) AS BIGINT)";
+const SUM_UNIQUE: &str = "CAST(COALESCE(SUM(unique_visitors), 0) AS BIGINT)";
 
 fn day_expr(backend: DatabaseBackend) -> &'static str {
     match backend {
@@ -368,94 +355,337 @@ fn day_expr(backend: DatabaseBackend) -> &'static str {
     }
 }
 
-async fn shares_by<K: TryGetable + Clone + Ord>(
-    db: &impl ConnectionTrait,
-    q: &Query,
-    key: Option<share::Column>,
-) -> AppResult<Vec<ShareGroup<K>>> {
-    let mut select = share::Entity::find().select_only();
-    match key {
-        Some(column) => select = select.column(column).group_by(column),
-        None => select = select.column_as(Expr::cust("NULL"), "k"),
+type ShareClickRow = (
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+);
+type ShareFactRow = (
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+);
+
+async fn facts(state: &AppState, q: &Query) -> AppResult<Facts> {
+    let db = &state.db;
+    let rates = Rates::load(db, q.org).await?;
+    let (from, to) = q.days();
+    // Days inside the window on which some rate changes: they split the per-share sums.
+    let mut changes: Vec<String> = rates
+        .change_days()
+        .into_iter()
+        .filter(|d| *d > from && *d <= to)
+        .collect();
+    changes.dedup();
+    let period = if changes.is_empty() {
+        format!("CAST('{from}' AS TEXT)")
+    } else {
+        let mut expr = String::from("CASE");
+        let mut start = from.clone();
+        for day in &changes {
+            expr.push_str(&format!(" WHEN day < '{day}' THEN '{start}'"));
+            start = day.clone();
+        }
+        expr.push_str(&format!(" ELSE '{start}' END"));
+        expr
+    };
+    let mut select = reach_daily::Entity::find()
+        .select_only()
+        .column(reach_daily::Column::PostId)
+        .column(reach_daily::Column::CampaignId)
+        .column(reach_daily::Column::TeamId)
+        .column(reach_daily::Column::UserId)
+        .column(reach_daily::Column::Network)
+        .column_as(Expr::cust(period.clone()), "period_day")
+        .column_as(Expr::cust(SUM_HUMAN), "human")
+        .column_as(Expr::cust(SUM_BOT), "bot")
+        .column_as(Expr::cust(SUM_UNIQUE), "uniq")
+        .filter(q.rollup_filter())
+        .group_by(reach_daily::Column::ShareId)
+        .group_by(reach_daily::Column::PostId)
+        .group_by(reach_daily::Column::CampaignId)
+        .group_by(reach_daily::Column::TeamId)
+        .group_by(reach_daily::Column::UserId)
+        .group_by(reach_daily::Column::Network);
+    // PostgreSQL refuses constants in GROUP BY; a window without rate changes has one period.
+    if !changes.is_empty() {
+        select = select.group_by(Expr::cust(period));
     }
-    let day = day_expr(db.get_database_backend());
-    type ShareRow<K> = (Option<K>, String, String, Option<Uuid>, i64, i64, i64, i64);
-    let rows: Vec<ShareRow<K>> = select
-        .column(share::Column::Network)
-        .column_as(Expr::cust(day), "d")
-        .column(share::Column::UserId)
-        .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
-        .column_as(
-            Expr::cust("CAST(COALESCE(SUM(audience_size), 0) AS BIGINT)"),
-            "audience",
+    let rows: Vec<ShareClickRow> = select.into_tuple().all(db).await?;
+    let by_share = rows
+        .into_iter()
+        .map(
+            |(post, campaign, team, user, network, period_day, human, bot, unique)| ShareClicks {
+                post: post.unwrap_or_default(),
+                campaign,
+                team,
+                user,
+                network,
+                period_day,
+                human,
+                bot,
+                unique,
+            },
         )
-        .column_as(
-            Expr::cust("CAST(COALESCE(SUM(impressions), 0) AS BIGINT)"),
-            "impressions",
-        )
-        .column_as(
-            Expr::cust("CAST(COALESCE(SUM(reactions + comments + reshares), 0) AS BIGINT)"),
-            "engagement",
-        )
-        .filter(q.share_filter())
-        .group_by(share::Column::Network)
-        .group_by(Expr::cust(day))
-        .group_by(share::Column::UserId)
+        .collect();
+    let days: Vec<(String, String, i64, i64, i64)> = reach_daily::Entity::find()
+        .select_only()
+        .column(reach_daily::Column::Day)
+        .column(reach_daily::Column::Network)
+        .column_as(Expr::cust(SUM_HUMAN), "human")
+        .column_as(Expr::cust(SUM_BOT), "bot")
+        .column_as(Expr::cust(SUM_UNIQUE), "uniq")
+        .filter(q.rollup_filter())
+        .group_by(reach_daily::Column::Day)
+        .group_by(reach_daily::Column::Network)
         .into_tuple()
         .all(db)
         .await?;
-    Ok(rows
+    let by_day = days
+        .into_iter()
+        .map(|(day, network, human, bot, unique)| DayClicks {
+            day,
+            network,
+            human,
+            bot,
+            unique,
+        })
+        .collect();
+    let day = day_expr(db.get_database_backend());
+    let rows: Vec<ShareFactRow> = share::Entity::find()
+        .select_only()
+        .column(share::Column::PostId)
+        .column(share::Column::CampaignId)
+        .column(share::Column::TeamId)
+        .column(share::Column::UserId)
+        .column(share::Column::Network)
+        .column_as(Expr::cust(day), "d")
+        .column(share::Column::AudienceSize)
+        .column(share::Column::Impressions)
+        .column_as(Expr::cust("reactions + comments + reshares"), "engagement")
+        .filter(q.share_filter())
+        .into_tuple()
+        .all(db)
+        .await?;
+    let shares = rows
         .into_iter()
         .map(
-            |(key, network, day, user, shares, audience, impressions, engagement)| ShareGroup {
-                key,
-                network,
-                day,
-                shares,
-                audience,
-                impressions,
-                engagement,
-                user,
+            |(post, campaign, team, user, network, day, audience, impressions, engagement)| {
+                ShareFact {
+                    post: post.unwrap_or_default(),
+                    campaign,
+                    team,
+                    user,
+                    network,
+                    day,
+                    audience,
+                    impressions,
+                    engagement,
+                }
             },
         )
-        .collect())
+        .collect();
+    Ok(Facts {
+        by_share,
+        by_day,
+        shares,
+        rates,
+    })
 }
 
-/// Sums per key with EMV priced at the rate in force on each day, and the distinct sharers.
-fn combine<K: Clone + Ord>(
-    clicks: &[ClickGroup<K>],
-    shares: &[ShareGroup<K>],
+fn round_emv(t: &mut Totals) {
+    for value in t.emv.values_mut() {
+        *value = (*value * 100.0).round() / 100.0;
+    }
+}
+
+fn add_share(t: &mut Totals, s: &ShareFact, rates: &Rates) {
+    t.shares += 1;
+    t.potential_reach += s.audience;
+    t.measured_impressions += s.impressions;
+    t.engagement += s.engagement;
+    if let Some(rate) = rates.at(&s.network, &s.day) {
+        *t.emv.entry(rate.currency.clone()).or_default() +=
+            rate.cpm * s.impressions as f64 / 1000.0;
+    }
+}
+
+fn add_clicks(
+    t: &mut Totals,
+    network: &str,
+    day: &str,
+    human: i64,
+    bot: i64,
+    unique: i64,
     rates: &Rates,
-    sharers_by_key: &BTreeMap<Option<K>, BTreeSet<Uuid>>,
-) -> BTreeMap<Option<K>, (Totals, usize)> {
-    let mut out: BTreeMap<Option<K>, (Totals, usize)> = BTreeMap::new();
-    for c in clicks {
-        let (t, _) = out.entry(c.key.clone()).or_default();
-        t.human_clicks += c.human;
-        t.bot_hits += c.bot;
-        t.unique_visitors += c.unique;
-        if let Some(rate) = rates.at(&c.network, &c.day) {
-            *t.emv.entry(rate.currency.clone()).or_default() += rate.cpc * c.human as f64;
+) {
+    t.human_clicks += human;
+    t.bot_hits += bot;
+    t.unique_visitors += unique;
+    if let Some(rate) = rates.at(network, day) {
+        *t.emv.entry(rate.currency.clone()).or_default() += rate.cpc * human as f64;
+    }
+}
+
+struct Overview {
+    totals: Totals,
+    by_day: Vec<Row>,
+    by_network: Vec<Row>,
+}
+
+fn overview(f: &Facts, from: NaiveDate, to: NaiveDate) -> Overview {
+    let mut by_day: BTreeMap<String, Totals> = BTreeMap::new();
+    let mut by_network: BTreeMap<String, Totals> = BTreeMap::new();
+    let mut totals = Totals::default();
+    for c in &f.by_day {
+        for t in [
+            by_day.entry(c.day.clone()).or_default(),
+            by_network.entry(c.network.clone()).or_default(),
+        ] {
+            add_clicks(t, &c.network, &c.day, c.human, c.bot, c.unique, &f.rates);
+        }
+        add_clicks(
+            &mut totals,
+            &c.network,
+            &c.day,
+            c.human,
+            c.bot,
+            c.unique,
+            &f.rates,
+        );
+    }
+    for s in &f.shares {
+        add_share(by_day.entry(s.day.clone()).or_default(), s, &f.rates);
+        add_share(
+            by_network.entry(s.network.clone()).or_default(),
+            s,
+            &f.rates,
+        );
+        add_share(&mut totals, s, &f.rates);
+    }
+    round_emv(&mut totals);
+    let mut series = Vec::new();
+    let mut day = from;
+    while day <= to {
+        let key = day.format("%Y-%m-%d").to_string();
+        let mut t = by_day.remove(&key).unwrap_or_default();
+        round_emv(&mut t);
+        series.push(Row {
+            label: key.clone(),
+            key,
+            totals: t,
+        });
+        day += Duration::days(1);
+    }
+    let mut networks: Vec<Row> = by_network
+        .into_iter()
+        .map(|(key, mut t)| {
+            round_emv(&mut t);
+            Row {
+                label: key.clone(),
+                key,
+                totals: t,
+            }
+        })
+        .collect();
+    networks.sort_by_key(|r| std::cmp::Reverse(r.totals.human_clicks));
+    Overview {
+        totals,
+        by_day: series,
+        by_network: networks,
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Dimension {
+    Campaign,
+    Team,
+    Post,
+}
+
+impl Dimension {
+    fn of_clicks(self, c: &ShareClicks) -> Option<Uuid> {
+        match self {
+            Dimension::Campaign => c.campaign,
+            Dimension::Team => c.team,
+            Dimension::Post => Some(c.post),
         }
     }
-    for s in shares {
-        let (t, _) = out.entry(s.key.clone()).or_default();
-        t.shares += s.shares;
-        t.potential_reach += s.audience;
-        t.measured_impressions += s.impressions;
-        t.engagement += s.engagement;
-        if let Some(rate) = rates.at(&s.network, &s.day) {
-            *t.emv.entry(rate.currency.clone()).or_default() +=
-                rate.cpm * s.impressions as f64 / 1000.0;
+
+    fn of_share(self, s: &ShareFact) -> Option<Uuid> {
+        match self {
+            Dimension::Campaign => s.campaign,
+            Dimension::Team => s.team,
+            Dimension::Post => Some(s.post),
         }
     }
-    for (key, (t, n)) in out.iter_mut() {
-        *n = sharers_by_key.get(key).map(BTreeSet::len).unwrap_or(0);
-        for value in t.emv.values_mut() {
-            *value = (*value * 100.0).round() / 100.0;
-        }
+}
+
+/// A breakdown by campaign, team or post; groups of fewer than `k` distinct sharers fold.
+async fn breakdown(
+    state: &AppState,
+    org: Uuid,
+    f: &Facts,
+    dim: Dimension,
+    k: usize,
+) -> AppResult<Vec<Row>> {
+    let mut groups: BTreeMap<Option<Uuid>, (Totals, BTreeSet<Uuid>)> = BTreeMap::new();
+    for c in &f.by_share {
+        let (t, people) = groups.entry(dim.of_clicks(c)).or_default();
+        add_clicks(
+            t,
+            &c.network,
+            &c.period_day,
+            c.human,
+            c.bot,
+            c.unique,
+            &f.rates,
+        );
+        people.extend(c.user);
     }
-    out
+    for s in &f.shares {
+        let (t, people) = groups.entry(dim.of_share(s)).or_default();
+        add_share(t, s, &f.rates);
+        people.extend(s.user);
+    }
+    let ids: Vec<Uuid> = groups.keys().flatten().copied().collect();
+    let labels = labels(state, org, dim, &ids).await?;
+    let mut rows: Vec<(Row, usize)> = groups
+        .into_iter()
+        .map(|(key, (mut totals, people))| {
+            round_emv(&mut totals);
+            let (key, label) = match key {
+                Some(id) => (
+                    id.to_string(),
+                    labels
+                        .get(&id)
+                        .cloned()
+                        .unwrap_or_else(|| "(removed)".into()),
+                ),
+                None => ("none".into(), "None".into()),
+            };
+            (Row { key, label, totals }, people.len())
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.0.totals
+            .human_clicks
+            .cmp(&a.0.totals.human_clicks)
+            .then(b.0.totals.shares.cmp(&a.0.totals.shares))
+    });
+    Ok(fold(rows, k))
 }
 
 fn add(into: &mut Totals, t: &Totals) {
@@ -497,151 +727,14 @@ fn fold(rows: Vec<(Row, usize)>, k: usize) -> Vec<Row> {
     kept
 }
 
-struct Breakdown {
-    totals: Totals,
-    by_day: Vec<Row>,
-    by_network: Vec<Row>,
-}
-
-async fn overview(state: &AppState, q: &Query, rates: &Rates) -> AppResult<Breakdown> {
-    let clicks: Vec<ClickGroup<String>> =
-        clicks_by(&state.db, q, reach_daily::Column::Network).await?;
-    let shares: Vec<ShareGroup<String>> =
-        shares_by(&state.db, q, Some(share::Column::Network)).await?;
-    let by_network_map = combine(&clicks, &shares, rates, &BTreeMap::new());
-    let mut totals = Totals::default();
-    let mut by_network = Vec::new();
-    for (key, (t, _)) in by_network_map {
-        add(&mut totals, &t);
-        let key = key.unwrap_or_default();
-        by_network.push(Row {
-            label: key.clone(),
-            key,
-            totals: t,
-        });
-    }
-    for value in totals.emv.values_mut() {
-        *value = (*value * 100.0).round() / 100.0;
-    }
-    by_network.sort_by_key(|r| std::cmp::Reverse(r.totals.human_clicks));
-    // By day: re-key click and share groups on their day.
-    let day_clicks: Vec<ClickGroup<String>> = clicks
-        .iter()
-        .map(|c| ClickGroup {
-            key: Some(c.day.clone()),
-            network: c.network.clone(),
-            day: c.day.clone(),
-            human: c.human,
-            bot: c.bot,
-            unique: c.unique,
-        })
-        .collect();
-    let day_shares: Vec<ShareGroup<String>> = shares
-        .iter()
-        .map(|s| ShareGroup {
-            key: Some(s.day.clone()),
-            network: s.network.clone(),
-            day: s.day.clone(),
-            shares: s.shares,
-            audience: s.audience,
-            impressions: s.impressions,
-            engagement: s.engagement,
-            user: s.user,
-        })
-        .collect();
-    let by_day_map = combine(&day_clicks, &day_shares, rates, &BTreeMap::new());
-    let mut by_day = Vec::new();
-    let mut day = q.from;
-    while day <= q.to {
-        let key = day.format("%Y-%m-%d").to_string();
-        let totals = by_day_map
-            .get(&Some(key.clone()))
-            .map(|(t, _)| t.clone())
-            .unwrap_or_default();
-        by_day.push(Row {
-            label: key.clone(),
-            key,
-            totals,
-        });
-        day += Duration::days(1);
-    }
-    Ok(Breakdown {
-        totals,
-        by_day,
-        by_network,
-    })
-}
-
-/// A breakdown by campaign, team or post, with distinct sharers for k-anonymity.
-async fn breakdown(
-    state: &AppState,
-    q: &Query,
-    rates: &Rates,
-    rollup_key: reach_daily::Column,
-    share_key: share::Column,
-    k: usize,
-) -> AppResult<Vec<Row>> {
-    let clicks: Vec<ClickGroup<Uuid>> = clicks_by(&state.db, q, rollup_key).await?;
-    let shares: Vec<ShareGroup<Uuid>> = shares_by(&state.db, q, Some(share_key)).await?;
-    // Distinct people behind each group: sharers in the window plus sharers whose older shares
-    // drew clicks in it.
-    let mut people: BTreeMap<Option<Uuid>, BTreeSet<Uuid>> = BTreeMap::new();
-    for s in &shares {
-        if let Some(u) = s.user {
-            people.entry(s.key).or_default().insert(u);
-        }
-    }
-    let clickers: Vec<(Option<Uuid>, Option<Uuid>)> = reach_daily::Entity::find()
-        .select_only()
-        .column(rollup_key)
-        .column(reach_daily::Column::UserId)
-        .filter(q.rollup_filter())
-        .group_by(rollup_key)
-        .group_by(reach_daily::Column::UserId)
-        .into_tuple()
-        .all(&state.db)
-        .await?;
-    for (key, u) in clickers {
-        if let Some(u) = u {
-            people.entry(key).or_default().insert(u);
-        }
-    }
-    let combined = combine(&clicks, &shares, rates, &people);
-    let ids: Vec<Uuid> = combined.keys().flatten().copied().collect();
-    let labels = labels(state, q.org, rollup_key, &ids).await?;
-    let mut rows: Vec<(Row, usize)> = combined
-        .into_iter()
-        .map(|(key, (totals, n))| {
-            let (key, label) = match key {
-                Some(id) => (
-                    id.to_string(),
-                    labels
-                        .get(&id)
-                        .cloned()
-                        .unwrap_or_else(|| "(removed)".into()),
-                ),
-                None => ("none".into(), "None".into()),
-            };
-            (Row { key, label, totals }, n)
-        })
-        .collect();
-    rows.sort_by(|a, b| {
-        b.0.totals
-            .human_clicks
-            .cmp(&a.0.totals.human_clicks)
-            .then(b.0.totals.shares.cmp(&a.0.totals.shares))
-    });
-    Ok(fold(rows, k))
-}
-
 async fn labels(
     state: &AppState,
     org: Uuid,
-    key: reach_daily::Column,
+    dim: Dimension,
     ids: &[Uuid],
 ) -> AppResult<BTreeMap<Uuid, String>> {
-    let pairs: Vec<(Uuid, String)> = match key {
-        reach_daily::Column::CampaignId => {
+    let pairs: Vec<(Uuid, String)> = match dim {
+        Dimension::Campaign => {
             campaign::Entity::find_in(org)
                 .select_only()
                 .column(campaign::Column::Id)
@@ -651,7 +744,7 @@ async fn labels(
                 .all(&state.db)
                 .await?
         }
-        reach_daily::Column::TeamId => {
+        Dimension::Team => {
             team::Entity::find_in(org)
                 .select_only()
                 .column(team::Column::Id)
@@ -661,7 +754,7 @@ async fn labels(
                 .all(&state.db)
                 .await?
         }
-        _ => {
+        Dimension::Post => {
             post::Entity::find_in(org)
                 .select_only()
                 .column(post::Column::Id)
@@ -697,18 +790,28 @@ fn window(
     Ok((from, to))
 }
 
+fn per_share(rank: Option<&str>) -> AppResult<bool> {
+    match rank.unwrap_or("clicks") {
+        "clicks" => Ok(false),
+        "per_share" => Ok(true),
+        _ => Err(AppError::field("rank", "must be clicks or per_share")),
+    }
+}
+
 /// Members, opted-in people and active advocates in a set of teams (or the organisation).
-async fn participation(state: &AppState, q: &Query) -> AppResult<Participation> {
+async fn participation(state: &AppState, q: &Query, f: &Facts) -> AppResult<Participation> {
     let mut members = user::Entity::find_in(q.org).filter(user::Column::Status.eq(user::ACTIVE));
     if let Scope::Teams(teams) = &q.scope {
         members = members.filter(user::Column::TeamId.is_in(teams.clone()));
     }
-    let member_ids: Vec<Uuid> = members
+    let member_ids: BTreeSet<Uuid> = members
         .select_only()
         .column(user::Column::Id)
-        .into_tuple()
+        .into_tuple::<Uuid>()
         .all(&state.db)
-        .await?;
+        .await?
+        .into_iter()
+        .collect();
     let opted: BTreeSet<Uuid> = advocate::Entity::find_in(q.org)
         .select_only()
         .column(advocate::Column::UserId)
@@ -718,22 +821,15 @@ async fn participation(state: &AppState, q: &Query) -> AppResult<Participation> 
         .await?
         .into_iter()
         .collect();
-    let member_set: BTreeSet<Uuid> = member_ids.into_iter().collect();
-    let opted_in: BTreeSet<Uuid> = member_set.intersection(&opted).copied().collect();
-    let sharers: Vec<Option<Uuid>> = share::Entity::find()
-        .select_only()
-        .column(share::Column::UserId)
-        .filter(q.share_filter())
-        .distinct()
-        .into_tuple()
-        .all(&state.db)
-        .await?;
-    let active = sharers
-        .into_iter()
-        .flatten()
+    let opted_in: BTreeSet<Uuid> = member_ids.intersection(&opted).copied().collect();
+    let active = f
+        .shares
+        .iter()
+        .filter_map(|s| s.user)
         .filter(|u| opted_in.contains(u))
-        .count() as i64;
-    let members = member_set.len() as i64;
+        .collect::<BTreeSet<_>>()
+        .len() as i64;
+    let members = member_ids.len() as i64;
     let opted_count = opted_in.len() as i64;
     let ratio = |a: i64, b: i64| {
         if b == 0 {
@@ -751,14 +847,16 @@ async fn participation(state: &AppState, q: &Query) -> AppResult<Participation> 
     })
 }
 
-/// Opted-in people who show their rank, by human clicks (or clicks per share).
+/// Opted-in people who show their rank, by human clicks (or clicks per share); empty when
+/// fewer than `k` people would be listed.
 async fn leaderboard(
     state: &AppState,
-    q: &Query,
+    org: Uuid,
+    f: &Facts,
     per_share: bool,
     k: usize,
 ) -> AppResult<Vec<LeaderboardEntry>> {
-    let ranked: BTreeSet<Uuid> = advocate::Entity::find_in(q.org)
+    let ranked: BTreeSet<Uuid> = advocate::Entity::find_in(org)
         .select_only()
         .column(advocate::Column::UserId)
         .filter(advocate::Column::OptedIn.eq(true))
@@ -768,36 +866,22 @@ async fn leaderboard(
         .await?
         .into_iter()
         .collect();
-    let clicks: Vec<(Option<Uuid>, i64)> = reach_daily::Entity::find()
-        .select_only()
-        .column(reach_daily::Column::UserId)
-        .column_as(Expr::cust(SUM_HUMAN), "human")
-        .filter(q.rollup_filter())
-        .group_by(reach_daily::Column::UserId)
-        .into_tuple()
-        .all(&state.db)
-        .await?;
-    let shares: Vec<(Option<Uuid>, i64)> = share::Entity::find()
-        .select_only()
-        .column(share::Column::UserId)
-        .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
-        .filter(q.share_filter())
-        .group_by(share::Column::UserId)
-        .into_tuple()
-        .all(&state.db)
-        .await?;
     let mut stats: BTreeMap<Uuid, (i64, i64)> = BTreeMap::new();
-    for (u, n) in shares.into_iter().filter_map(|(u, n)| u.map(|u| (u, n))) {
-        stats.entry(u).or_default().0 += n;
+    for s in &f.shares {
+        if let Some(u) = s.user {
+            stats.entry(u).or_default().0 += 1;
+        }
     }
-    for (u, c) in clicks.into_iter().filter_map(|(u, c)| u.map(|u| (u, c))) {
-        stats.entry(u).or_default().1 += c;
+    for c in &f.by_share {
+        if let Some(u) = c.user {
+            stats.entry(u).or_default().1 += c.human;
+        }
     }
     stats.retain(|u, (shares, _)| ranked.contains(u) && *shares > 0);
     if stats.len() < k {
         return Ok(Vec::new());
     }
-    let names: BTreeMap<Uuid, String> = user::Entity::find_in(q.org)
+    let names: BTreeMap<Uuid, String> = user::Entity::find_in(org)
         .select_only()
         .column(user::Column::Id)
         .column(user::Column::DisplayName)
@@ -842,14 +926,6 @@ async fn leaderboard(
     Ok(entries)
 }
 
-fn per_share(rank: Option<&str>) -> AppResult<bool> {
-    match rank.unwrap_or("clicks") {
-        "clicks" => Ok(false),
-        "per_share" => Ok(true),
-        _ => Err(AppError::field("rank", "must be clicks or per_share")),
-    }
-}
-
 async fn build_my_impact(
     state: &AppState,
     user: &AuthUser,
@@ -863,28 +939,42 @@ async fn build_my_impact(
         from,
         to,
     };
-    let rates = Rates::load(&state.db, user.org_id).await?;
-    let b = overview(state, &q, &rates).await?;
-    let org_q = Query {
+    let f = facts(state, &q).await?;
+    let o = overview(&f, from, to);
+    // The caller's rank among colleagues who show theirs (only if the caller does too).
+    let everyone = Query {
         org: user.org_id,
         scope: Scope::Org,
         from,
         to,
     };
-    let board = leaderboard(state, &org_q, false, 1).await?;
-    let rank = board
-        .iter()
-        .find(|e| e.user_id == user.user_id)
-        .map(|e| e.rank);
+    let rank = if leaderboard_visible(state, user).await? {
+        let org_facts = facts(state, &everyone).await?;
+        leaderboard(state, user.org_id, &org_facts, false, 1)
+            .await?
+            .iter()
+            .find(|e| e.user_id == user.user_id)
+            .map(|e| e.rank)
+    } else {
+        None
+    };
     Ok(MyImpact {
         from,
         to,
-        totals: b.totals,
-        by_day: b.by_day,
-        by_network: b.by_network,
+        totals: o.totals,
+        by_day: o.by_day,
+        by_network: o.by_network,
         rank,
         definitions: definitions(),
     })
+}
+
+async fn leaderboard_visible(state: &AppState, user: &AuthUser) -> AppResult<bool> {
+    Ok(advocate::Entity::find_in(user.org_id)
+        .filter(advocate::Column::UserId.eq(user.user_id))
+        .one(&state.db)
+        .await?
+        .is_some_and(|a| a.opted_in && a.show_in_leaderboard))
 }
 
 /// The caller's own impact: shares, human clicks, unique visitors, potential reach, engagement
@@ -926,7 +1016,7 @@ async fn team_scope(
             .collect()),
         Some(id) if all.iter().any(|(t, _)| *t == id) => Err(AppError::Forbidden),
         Some(_) => Err(AppError::NotFound),
-        None if allowed.is_empty() => Err(AppError::Forbidden),
+        None if allowed.is_empty() && !user.has(Role::Admin) => Err(AppError::Forbidden),
         None => Ok(allowed.into_iter().collect()),
     }
 }
@@ -940,54 +1030,37 @@ async fn build_team_dashboard(
     let per_share = per_share(w.rank.as_deref())?;
     let teams = team_scope(state, user, w.team_id).await?;
     let k = state.config.advocacy.k_anonymity as usize;
+    // Administrators without a team filter see the whole organisation, people without a team too.
+    let scope = if user.has(Role::Admin) && w.team_id.is_none() {
+        Scope::Org
+    } else {
+        Scope::Teams(teams.clone())
+    };
     let q = Query {
         org: user.org_id,
-        scope: Scope::Teams(teams.clone()),
+        scope,
         from,
         to,
     };
-    let rates = Rates::load(&state.db, user.org_id).await?;
-    let b = overview(state, &q, &rates).await?;
+    let f = facts(state, &q).await?;
+    let o = overview(&f, from, to);
     Ok(TeamDashboard {
         from,
         to,
         team_ids: teams,
         k_anonymity: state.config.advocacy.k_anonymity,
-        participation: participation(state, &q).await?,
-        by_campaign: breakdown(
-            state,
-            &q,
-            &rates,
-            reach_daily::Column::CampaignId,
-            share::Column::CampaignId,
-            k,
-        )
-        .await?,
-        by_team: breakdown(
-            state,
-            &q,
-            &rates,
-            reach_daily::Column::TeamId,
-            share::Column::TeamId,
-            k,
-        )
-        .await?,
-        top_posts: breakdown(
-            state,
-            &q,
-            &rates,
-            reach_daily::Column::PostId,
-            share::Column::PostId,
-            k,
-        )
-        .await?
-        .into_iter()
-        .take(10)
-        .collect(),
-        leaderboard: leaderboard(state, &q, per_share, k).await?,
-        totals: b.totals,
-        by_day: b.by_day,
-        by_network: b.by_network,
+        participation: participation(state, &q, &f).await?,
+        by_campaign: breakdown(state, q.org, &f, Dimension::Campaign, k).await?,
+        by_team: breakdown(state, q.org, &f, Dimension::Team, k).await?,
+        top_posts: breakdown(state, q.org, &f, Dimension::Post, k)
+            .await?
+            .into_iter()
+            .take(10)
+            .collect(),
+        leaderboard: leaderboard(state, q.org, &f, per_share, k).await?,
+        totals: o.totals,
+        by_day: o.by_day,
+        by_network: o.by_network,
         definitions: definitions(),
     })
 }
@@ -1021,12 +1094,8 @@ async fn build_programme(
         from,
         to,
     };
-    let rates = Rates::load(&state.db, user.org_id).await?;
-    let b = overview(state, &q, &rates).await?;
-    // Weekly trend from share and rollup groups.
-    let shares: Vec<ShareGroup<String>> = shares_by(&state.db, &q, None).await?;
-    let clicks: Vec<ClickGroup<String>> =
-        clicks_by(&state.db, &q, reach_daily::Column::Network).await?;
+    let f = facts(state, &q).await?;
+    let o = overview(&f, from, to);
     let week_of = |day: &str| -> String {
         NaiveDate::parse_from_str(day, "%Y-%m-%d")
             .map(|d| {
@@ -1039,14 +1108,12 @@ async fn build_programme(
             .unwrap_or_default()
     };
     let mut weeks: BTreeMap<String, (BTreeSet<Uuid>, i64, i64)> = BTreeMap::new();
-    for s in &shares {
+    for s in &f.shares {
         let entry = weeks.entry(week_of(&s.day)).or_default();
-        entry.1 += s.shares;
-        if let Some(u) = s.user {
-            entry.0.insert(u);
-        }
+        entry.1 += 1;
+        entry.0.extend(s.user);
     }
-    for c in &clicks {
+    for c in &f.by_day {
         weeks.entry(week_of(&c.day)).or_default().2 += c.human;
     }
     let trend = weeks
@@ -1061,19 +1128,11 @@ async fn build_programme(
     Ok(Programme {
         from,
         to,
-        totals: b.totals,
-        participation: participation(state, &q).await?,
+        participation: participation(state, &q, &f).await?,
+        by_campaign: breakdown(state, q.org, &f, Dimension::Campaign, k).await?,
+        totals: o.totals,
         trend,
-        by_network: b.by_network,
-        by_campaign: breakdown(
-            state,
-            &q,
-            &rates,
-            reach_daily::Column::CampaignId,
-            share::Column::CampaignId,
-            k,
-        )
-        .await?,
+        by_network: o.by_network,
         definitions: definitions(),
     })
 }
