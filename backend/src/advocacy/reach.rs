@@ -299,8 +299,8 @@ impl Query {
     }
 }
 
-/// Rollup totals of one share over the window (split by EMV rate period when rates change
-/// inside the window, so every click is priced at the rate in force on its day).
+/// Rollup totals per (post, campaign, team, person, network) over the window, split by EMV rate
+/// period when rates change inside the window, so every click is priced at its day's rate.
 struct ShareClicks {
     post: Uuid,
     campaign: Option<Uuid>,
@@ -382,61 +382,70 @@ async fn facts(state: &AppState, q: &Query) -> AppResult<Facts> {
     let db = &state.db;
     let rates = Rates::load(db, q.org).await?;
     let (from, to) = q.days();
-    // Days inside the window on which some rate changes: they split the per-share sums.
-    let mut changes: Vec<String> = rates
+    // Days inside the window on which some rate changes split the sums into periods, so each
+    // click is priced at its day's rate. Rows are read from the covering index and summed
+    // here: grouping them in SQL would sort them first.
+    let changes: Vec<String> = rates
         .change_days()
         .into_iter()
         .filter(|d| *d > from && *d <= to)
         .collect();
-    changes.dedup();
-    let period = if changes.is_empty() {
-        format!("CAST('{from}' AS TEXT)")
-    } else {
-        let mut expr = String::from("CASE");
-        let mut start = from.clone();
-        for day in &changes {
-            expr.push_str(&format!(" WHEN day < '{day}' THEN '{start}'"));
-            start = day.clone();
-        }
-        expr.push_str(&format!(" ELSE '{start}' END"));
-        expr
+    let period_of = |day: &str| -> String {
+        changes
+            .iter()
+            .rev()
+            .find(|c| c.as_str() <= day)
+            .cloned()
+            .unwrap_or_else(|| from.clone())
     };
-    let mut select = reach_daily::Entity::find()
+    let rows: Vec<ShareClickRow> = reach_daily::Entity::find()
         .select_only()
         .column(reach_daily::Column::PostId)
         .column(reach_daily::Column::CampaignId)
         .column(reach_daily::Column::TeamId)
         .column(reach_daily::Column::UserId)
         .column(reach_daily::Column::Network)
-        .column_as(Expr::cust(period.clone()), "period_day")
-        .column_as(Expr::cust(SUM_HUMAN), "human")
-        .column_as(Expr::cust(SUM_BOT), "bot")
-        .column_as(Expr::cust(SUM_UNIQUE), "uniq")
+        .column(reach_daily::Column::Day)
+        .column(reach_daily::Column::HumanClicks)
+        .column(reach_daily::Column::BotHits)
+        .column(reach_daily::Column::UniqueVisitors)
         .filter(q.rollup_filter())
-        .group_by(reach_daily::Column::ShareId)
-        .group_by(reach_daily::Column::PostId)
-        .group_by(reach_daily::Column::CampaignId)
-        .group_by(reach_daily::Column::TeamId)
-        .group_by(reach_daily::Column::UserId)
-        .group_by(reach_daily::Column::Network);
-    // PostgreSQL refuses constants in GROUP BY; a window without rate changes has one period.
-    if !changes.is_empty() {
-        select = select.group_by(Expr::cust(period));
+        .into_tuple()
+        .all(db)
+        .await?;
+    type GroupKey = (
+        Option<Uuid>,
+        Option<Uuid>,
+        Option<Uuid>,
+        Option<Uuid>,
+        String,
+        String,
+    );
+    let mut groups: std::collections::HashMap<GroupKey, (i64, i64, i64)> =
+        std::collections::HashMap::new();
+    for (post, campaign, team, user, network, day, human, bot, unique) in rows {
+        let sums = groups
+            .entry((post, campaign, team, user, network, period_of(&day)))
+            .or_default();
+        sums.0 += human;
+        sums.1 += bot;
+        sums.2 += unique;
     }
-    let rows: Vec<ShareClickRow> = select.into_tuple().all(db).await?;
-    let by_share = rows
+    let by_share = groups
         .into_iter()
         .map(
-            |(post, campaign, team, user, network, period_day, human, bot, unique)| ShareClicks {
-                post: post.unwrap_or_default(),
-                campaign,
-                team,
-                user,
-                network,
-                period_day,
-                human,
-                bot,
-                unique,
+            |((post, campaign, team, user, network, period_day), (human, bot, unique))| {
+                ShareClicks {
+                    post: post.unwrap_or_default(),
+                    campaign,
+                    team,
+                    user,
+                    network,
+                    period_day,
+                    human,
+                    bot,
+                    unique,
+                }
             },
         )
         .collect();
