@@ -21,6 +21,8 @@ root=$PWD
 seconds="${BENCH_SECONDS:-15}"
 clicks="${BENCH_CLICKS:-5000000}"
 pg_admin="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+sections="${BENCH_SECTIONS:-redirect crash dashboards}"
+wants() { [[ " $sections " == *" $1 "* ]]; }
 work=$(mktemp -d)
 results="$root/tests/bench/RESULTS.md"
 pids=()
@@ -46,6 +48,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # start_chorus <database url> <data dir> <port> → sets $server_pid
 start_chorus() {
+  mkdir -p "$2"
   CHORUS_DATABASE_URL="$1" CHORUS_DATA_DIR="$2" CHORUS_LISTEN="127.0.0.1:$3" CHORUS_AUTO_MIGRATE=true \
     CHORUS_AUTH__JWT_SECRET="bench-secret-bench-secret-bench-secret-0123" CHORUS_LOG_LEVEL=warn \
     CHORUS_FRONTEND_DIR=/nonexistent CHORUS_AUTH__TRUSTED_PROXIES='["127.0.0.1/32"]' \
@@ -101,8 +104,10 @@ report="$work/report.md"
 codes="$work/codes.txt"
 declare -A rps
 for engine in "${engines[@]}"; do
+  wants redirect || wants crash || break
   echo "==> [$engine] seeding 1,000 shares"
   "$tool" links --database-url "${db_urls[$engine]}" --shares 1000 --codes "$codes" >/dev/null
+  wants redirect || continue
   # Baseline with the same codes, measured next to each engine's run.
   port=$(free_port)
   "$baseline" "127.0.0.1:$port" "$codes" "https://example.com/landing" >/dev/null &
@@ -142,6 +147,7 @@ done
   echo "|---|---|---|---|"
 } >>"$report"
 for engine in "${engines[@]}"; do
+  wants crash || break
   port=$(free_port)
   start_chorus "${db_urls[$engine]}" "$work/$engine" "$port"
   before=$("$tool" count --database-url "${db_urls[$engine]}")
@@ -169,6 +175,7 @@ done
   echo "|---|---|---|---|---|"
 } >>"$report"
 for engine in "${engines[@]}"; do
+  wants dashboards || break
   echo "==> [$engine] seeding $clicks clicks"
   seeded=$("$tool" clicks --database-url "${db_urls[$engine]}" --clicks "$clicks" --shares 10000 --days 90)
   echo "    $seeded"

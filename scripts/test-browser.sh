@@ -67,6 +67,11 @@ axe=$(node -e '
 ' "$artifacts")
 
 echo "==> browser: ${elapsed} s; ${axe}; screenshots in frontend/e2e/artifacts/"
+# The manager dashboard's render time with demo data (e2e/advocacy.test.mjs): a figure to read,
+# not a pass/fail threshold.
+if [ -f "$artifacts/dashboard-render.txt" ]; then
+  echo "==> browser: $(cat "$artifacts/dashboard-render.txt")"
+fi
 if [ -z "$passed" ] || [ -z "$failed" ]; then
   echo "browser: the test runner did not report results (exit status $status)" >&2
   exit $((status == 0 ? 1 : status))

@@ -86,6 +86,16 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     pub connect_timeout_secs: u64,
     pub acquire_timeout_secs: u64,
+    /// SQLite commit durability: `normal` (WAL: a commit survives a killed process, the last
+    /// commits may be lost on power failure) or `full` (fsync on every commit).
+    pub sqlite_synchronous: SqliteSync,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSync {
+    Normal,
+    Full,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -188,7 +198,7 @@ fn defaults() -> serde_json::Value {
         "frontend_dir": "frontend/dist",
         "log_format": "human",
         "log_level": "info",
-        "database": { "max_connections": 10, "connect_timeout_secs": 5, "acquire_timeout_secs": 5 },
+        "database": { "max_connections": 10, "connect_timeout_secs": 5, "acquire_timeout_secs": 5, "sqlite_synchronous": "normal" },
         "auth": {
             "issuer": "chorus",
             "audience": "chorus-api",

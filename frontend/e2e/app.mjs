@@ -49,3 +49,42 @@ export async function signOut(page) {
   await expectHeading(page, 'Sign in to Chorus');
   assert.equal(await page.evaluate(() => localStorage.getItem('chorus.refresh_token')), null, 'refresh token forgotten');
 }
+
+/** Open a page from the main navigation (the menu folds away on small screens; use goto there). */
+export async function navigate(page, label) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label, exact: true }).click();
+}
+
+// ---- setting up an organisation through the JSON API (not what the tests are about) ----------
+
+/** A JSON API call; fails the test on a non-2xx answer, printing the problem document. */
+export async function apiCall(server, token, method, path, body) {
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+    signal: AbortSignal.timeout(15_000),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** Sign in through the API and return the access token. */
+export async function apiToken(server, email, password) {
+  const doc = await apiCall(server, null, 'POST', '/api/v1/auth/login', { email, password });
+  return doc.access_token;
+}
+
+/**
+ * Invite someone as the admin, accept the emailed invitation and return { id, token } of the new
+ * account (the invitation flow itself is covered by auth.test.mjs).
+ */
+export async function inviteAndAccept(server, adminToken, { email, name, password, roles = ['employee'], teamId = null }) {
+  await apiCall(server, adminToken, 'POST', '/api/v1/invitations', { email, roles, ...(teamId ? { team_id: teamId } : {}) });
+  const mail = await server.mail.next({ to: email, linkPath: '/invite' });
+  const token = new URL(mail.link).searchParams.get('token');
+  const tokens = await apiCall(server, null, 'POST', '/api/v1/invitations/accept', { token, display_name: name, password });
+  const me = await apiCall(server, tokens.access_token, 'GET', '/api/v1/me');
+  return { id: me.id, token: tokens.access_token };
+}

@@ -104,7 +104,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
  * Start `chorus serve` on a fresh data directory after running `seed` commands against it
  * (each an argument list, e.g. ['create-admin', '--org', 'Acme', …] or ['seed-demo']).
  */
-export async function startServer({ seed = [] } = {}) {
+export async function startServer({ seed = [], env: extraEnv = {} } = {}) {
   if (!existsSync(chorusBin)) {
     throw new Error(`server binary not found at ${chorusBin}: run \`cargo build --locked -p chorus --bin chorus\` or set CHORUS_BIN`);
   }
@@ -112,7 +112,7 @@ export async function startServer({ seed = [] } = {}) {
     throw new Error(`${distDir}/index.html not found: run \`npm run build\` first`);
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'chorus-e2e-'));
-  const env = serverEnv(dataDir);
+  const env = { ...serverEnv(dataDir), ...extraEnv };
   try {
     for (const args of seed) {
       execFileSync(chorusBin, args, { env, cwd: dataDir, timeout: TIMEOUTS.command, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -111,7 +111,23 @@ describe('App', () => {
     expect(root.querySelector('main')).not.toBeNull();
 
     const navLabels = [...root.querySelectorAll('nav[aria-label=Main] a')].map((a) => a.textContent);
-    expect(navLabels).toEqual(['Home', 'My impact', 'Wallet', 'People', 'Teams']); // no Manager or Editor sections
+    // Admins see team reach (any team) but no Editor section.
+    expect(navLabels).toEqual([
+      'Home',
+      'Share news',
+      'My shares',
+      'My impact',
+      'Networks',
+      'Advocacy programme',
+      'Suggest a post',
+      'Wallet',
+      'Team reach',
+      'People',
+      'Teams',
+      'Programme health',
+      'EMV rates',
+      'Integrations',
+    ]);
     expect(root.querySelector('a[aria-current=page]')?.textContent).toBe('People');
     expect(requests).toContain('GET /api/v1/users?limit=25&offset=0');
     expect(localStorage.getItem('chorus.refresh_token')).toBe('R1');
@@ -134,6 +150,6 @@ describe('App', () => {
     dispatchEvent(new PopStateEvent('popstate'));
     await vi.waitFor(() => expect(root.querySelector('h1')?.textContent).toBe('You do not have access to this page'));
     const navLabels = [...root.querySelectorAll('nav[aria-label=Main] a')].map((a) => a.textContent);
-    expect(navLabels).toEqual(['Home', 'My impact', 'Wallet']);
+    expect(navLabels).toEqual(['Home', 'Share news', 'My shares', 'My impact', 'Networks', 'Advocacy programme', 'Suggest a post', 'Wallet']);
   });
 });

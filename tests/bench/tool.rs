@@ -67,6 +67,7 @@ async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         4,
         std::time::Duration::from_secs(5),
         std::time::Duration::from_secs(30),
+        false,
     )
     .await?;
     chorus::db::migrate_up(&db).await?;
@@ -541,6 +542,7 @@ async fn count(url: &str) -> anyhow::Result<()> {
         1,
         std::time::Duration::from_secs(5),
         std::time::Duration::from_secs(30),
+        false,
     )
     .await?;
     let n = chorus::entities::click::Entity::find().count(&db).await?;

@@ -912,7 +912,22 @@ async fn team_dashboard_is_k_anonymous(app: TestApp) {
         .await;
     assert_eq!(apac_view["leaderboard"].as_array().map(Vec::len), Some(0));
     assert_eq!(apac_view["top_posts"].as_array().map(Vec::len), Some(0));
-    assert_eq!(apac_view["totals"]["human_clicks"], 15, "aggregates stay");
+    assert_eq!(
+        apac_view["suppressed"], true,
+        "two people are fewer than k: no figures at all"
+    );
+    assert_eq!(apac_view["totals"]["human_clicks"], 0);
+    assert_eq!(apac_view["participation"]["opted_in"], 0);
+    let (_, emea_view) = app
+        .get(&format!("/api/v1/reach/teams?team_id={emea}"), boss.token())
+        .await;
+    assert_eq!(
+        (
+            emea_view["suppressed"].as_bool(),
+            emea_view["totals"]["human_clicks"].as_i64()
+        ),
+        (Some(false), Some(21))
+    );
 
     // Managers see only their subtree; employees see none.
     assert_eq!(
@@ -926,7 +941,13 @@ async fn team_dashboard_is_k_anonymous(app: TestApp) {
     );
     let (_, rival_view) = app.get("/api/v1/reach/teams", rival.token()).await;
     assert_eq!(rival_view["team_ids"], json!([support]));
-    assert_eq!(rival_view["totals"]["human_clicks"], 0);
+    assert_eq!(
+        (
+            rival_view["suppressed"].as_bool(),
+            rival_view["totals"]["human_clicks"].as_i64()
+        ),
+        (Some(true), Some(0))
+    );
     assert_eq!(
         app.get("/api/v1/reach/teams", people[0].token()).await.0,
         StatusCode::FORBIDDEN

@@ -206,6 +206,9 @@ pub struct TeamDashboard {
     /// Teams covered (the caller's managed teams and below, or a chosen team for administrators).
     pub team_ids: Vec<Uuid>,
     pub k_anonymity: u32,
+    /// True when fewer than k people stand behind the numbers (or are members of the teams):
+    /// the figures are withheld and shown as zero, so no person can be singled out.
+    pub suppressed: bool,
     pub totals: Totals,
     pub participation: Participation,
     pub by_day: Vec<Row>,
@@ -1053,12 +1056,48 @@ async fn build_team_dashboard(
     };
     let f = facts(state, &q).await?;
     let o = overview(&f, from, to);
+    let mut participation = participation(state, &q, &f).await?;
+    let people: BTreeSet<Uuid> = f
+        .shares
+        .iter()
+        .filter_map(|s| s.user)
+        .chain(f.by_share.iter().filter_map(|c| c.user))
+        .collect();
+    let small = matches!(q.scope, Scope::Teams(_))
+        && (people.len() < k || (participation.members as usize) < k);
+    if small {
+        let members = participation.members;
+        participation = Participation {
+            members,
+            opted_in: 0,
+            active_advocates: 0,
+            opt_in_rate: 0.0,
+            active_rate: 0.0,
+        };
+        return Ok(TeamDashboard {
+            from,
+            to,
+            team_ids: teams,
+            k_anonymity: state.config.advocacy.k_anonymity,
+            suppressed: true,
+            totals: Totals::default(),
+            participation,
+            by_day: Vec::new(),
+            by_network: Vec::new(),
+            by_campaign: Vec::new(),
+            by_team: Vec::new(),
+            top_posts: Vec::new(),
+            leaderboard: Vec::new(),
+            definitions: definitions(),
+        });
+    }
     Ok(TeamDashboard {
         from,
         to,
         team_ids: teams,
         k_anonymity: state.config.advocacy.k_anonymity,
-        participation: participation(state, &q, &f).await?,
+        suppressed: false,
+        participation,
         by_campaign: breakdown(state, q.org, &f, Dimension::Campaign, k).await?,
         by_team: breakdown(state, q.org, &f, Dimension::Team, k).await?,
         top_posts: breakdown(state, q.org, &f, Dimension::Post, k)
@@ -1117,10 +1156,19 @@ async fn build_programme(
             .unwrap_or_default()
     };
     let mut weeks: BTreeMap<String, (BTreeSet<Uuid>, i64, i64)> = BTreeMap::new();
+    let opted: BTreeSet<Uuid> = advocate::Entity::find_in(q.org)
+        .select_only()
+        .column(advocate::Column::UserId)
+        .filter(advocate::Column::OptedIn.eq(true))
+        .into_tuple::<Uuid>()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .collect();
     for s in &f.shares {
         let entry = weeks.entry(week_of(&s.day)).or_default();
         entry.1 += 1;
-        entry.0.extend(s.user);
+        entry.0.extend(s.user.filter(|u| opted.contains(u)));
     }
     for c in &f.by_day {
         weeks.entry(week_of(&c.day)).or_default().2 += c.human;

@@ -101,8 +101,9 @@ pub struct ShareInput {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PublishedInput {
-    /// The public URL of the resulting post on the network.
-    pub public_url: String,
+    /// The public URL of the resulting post on the network, if the employee has it.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -404,7 +405,7 @@ async fn own_share(
         .ok_or(AppError::NotFound)
 }
 
-/// "I posted it": attach the public URL of the post; the share becomes `published`.
+/// "I posted it", optionally with the public URL of the post; the share becomes `published`.
 #[utoipa::path(post, path = "/api/v1/shares/{id}/published", tag = "advocacy", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = PublishedInput,
     responses((status = 200, body = ShareView), (status = 404, body = Problem), (status = 422, body = Problem)))]
@@ -414,11 +415,22 @@ async fn mark_published(
     AppPath(id): AppPath<Uuid>,
     AppJson(input): AppJson<PublishedInput>,
 ) -> AppResult<Json<ShareView>> {
-    let url = http_url("public_url", &input.public_url)?;
+    let url = match input
+        .public_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    {
+        Some(raw) => Some(http_url("public_url", raw)?.to_string()),
+        None => None,
+    };
     let found = own_share(&state.db, &user, id).await?;
     share::Entity::update_many()
         .col_expr(share::Column::Status, Expr::value("published"))
-        .col_expr(share::Column::PublicUrl, Expr::value(url.to_string()))
+        .col_expr(
+            share::Column::PublicUrl,
+            Expr::value(url.or(found.public_url.clone())),
+        )
         .col_expr(
             share::Column::PublishedAt,
             Expr::value(found.published_at.unwrap_or_else(Utc::now)),

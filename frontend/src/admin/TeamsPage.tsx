@@ -39,6 +39,19 @@ export function buildTeamTree(teams: readonly Team[]): TeamNode[] {
   return roots;
 }
 
+/** Teams as indented options, parents before their children ("Engineering", "— Platform"). */
+export function teamOptions(teams: readonly Team[]): { value: string; label: string }[] {
+  const out: { value: string; label: string }[] = [];
+  const walk = (nodes: ReturnType<typeof buildTeamTree>, depth: number) => {
+    for (const node of nodes) {
+      out.push({ value: node.team.id, label: `${'— '.repeat(depth)}${node.team.name}` });
+      walk(node.children, depth + 1);
+    }
+  };
+  walk(buildTeamTree(teams), 0);
+  return out;
+}
+
 export function TeamsPage() {
   const teams = useResource((signal) => api.admin.listTeams(signal), []);
   return (

@@ -419,3 +419,57 @@ describe('session', () => {
     expect(callsTo('/api/v1/auth/magic-link/verify')[0]?.body).toEqual({ token: 'magic-token' });
   });
 });
+
+// ---- files and the advocacy endpoints ------------------------------------------
+
+describe('downloads and advocacy calls', () => {
+  it('downloads a CSV export with the bearer token, refreshing on 401, and keeps the server’s file name', async () => {
+    const { client, callsTo } = setup(async (c) => {
+      if (c.url.endsWith('/auth/login')) return json(200, tokens(1));
+      if (c.url.endsWith('/auth/refresh')) return json(200, tokens(2));
+      if (c.auth !== 'Bearer A2') return problem(401, 'token_expired');
+      return new Response('key,label\n2026-11-21,2026-11-21\n', {
+        status: 200,
+        headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="chorus-teams-by_day.csv"' },
+      });
+    });
+    const fetchSpy = vi.spyOn(globalThis, 'fetch'); // not used: the client's own fetch is scripted
+    await client.auth.login('ada@example.test', 'correct horse battery');
+    const file = await client.reach.exportCsv({ view: 'teams', table: 'by_day', from: '2026-11-01', to: '2026-11-21', team_id: 't 1' });
+    expect(await file.blob.text()).toContain('2026-11-21');
+    expect(file.filename).toBe('chorus-teams-by_day.csv');
+    const exports = callsTo('/api/v1/reach/export');
+    expect(exports.map((c) => c.auth)).toEqual(['Bearer A1', 'Bearer A2']);
+    expect(exports[0]?.url).toBe('/api/v1/reach/export?view=teams&table=by_day&from=2026-11-01&to=2026-11-21&team_id=t+1');
+    expect(fetchSpy).not.toHaveBeenCalled();
+  });
+
+  it('turns a refused export into a readable ApiError', async () => {
+    const { client } = setup(async (c) => {
+      if (c.url.endsWith('/auth/login')) return json(200, tokens(1));
+      return problem(403, 'forbidden', { detail: 'You manage no teams.' });
+    });
+    await client.auth.login('ada@example.test', 'correct horse battery');
+    const error = await caught(client.reach.exportCsv({ view: 'teams', table: 'by_team' }));
+    expect(error.status).toBe(403);
+    expect(error.message).toBe('You manage no teams.');
+  });
+
+  it('sends actions without a body as POST, not GET', async () => {
+    const { client, calls } = setup(async (c) => {
+      if (c.url.endsWith('/auth/login')) return json(200, tokens(1));
+      return json(200, {});
+    });
+    await client.auth.login('ada@example.test', 'correct horse battery');
+    await client.advocacy.optOut();
+    await client.content.publishPost('p/1');
+    await client.content.archivePost('p-1');
+    await client.advocacy.unlinkNetwork('linkedin');
+    expect(calls.slice(1).map((c) => `${c.method} ${c.url}`)).toEqual([
+      'POST /api/v1/me/advocacy/opt-out',
+      'POST /api/v1/posts/p%2F1/publish',
+      'POST /api/v1/posts/p-1/archive',
+      'DELETE /api/v1/me/networks/linkedin',
+    ]);
+  });
+});

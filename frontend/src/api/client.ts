@@ -24,12 +24,50 @@ import {
 } from './errors';
 import type {
   AcceptInvitationRequest,
+  CampaignInput,
+  CampaignList,
+  CampaignView,
+  ConsentSettings,
+  ConsentView,
   CreateInvitationRequest,
+  EmvInput,
+  EmvSetting,
+  EmvSettingList,
+  EngagementInput,
+  Feed,
+  IntegrationCreated,
+  IntegrationInput,
+  IntegrationList,
   InvitationLookup,
   Me,
+  MyImpact,
+  Network,
+  OptInRequest,
+  PostFilter,
+  PostInput,
+  PostList,
+  PostPatch,
+  PostView,
+  ProfileInput,
+  ProfileList,
+  ProfileView,
+  Programme,
+  PublishedInput,
+  ReachExportQuery,
+  ReachWindow,
+  ShareCreated,
+  ShareInput,
+  ShareList,
+  ShareView,
+  SuggestionInput,
+  SuggestionList,
+  SuggestionView,
+  TeamDashboard,
   TeamList,
+  TeamReachQuery,
   TokenDocument,
   UserList,
+  Uuid,
 } from './types';
 
 export { ApiError, toApiError, isAbortError, CLIENT_CODES } from './errors';
@@ -71,6 +109,37 @@ export interface RequestOptions {
   body?: unknown;
   query?: Query;
   signal?: AbortSignal | undefined;
+  /** The Accept header; JSON (and problem documents) unless said otherwise. */
+  accept?: string;
+}
+
+/** A file the API answered (CSV exports), with the name the server suggested. */
+export interface DownloadedFile {
+  blob: Blob;
+  /** From Content-Disposition; `null` when the server named none. */
+  filename: string | null;
+}
+
+/** The file name in a Content-Disposition header (`filename*=UTF-8''…` preferred), or null. */
+export function filenameFromDisposition(header: string | null): string | null {
+  if (!header) return null;
+  const extended = header.match(/filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/);
+  if (extended?.[1]) {
+    try {
+      return sanitiseFilename(decodeURIComponent(extended[1].trim()));
+    } catch {
+      // fall through to the plain parameter
+    }
+  }
+  const plain = header.match(/filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/);
+  const name = plain?.[1]?.replace(/\\(.)/g, '$1') ?? plain?.[2];
+  return name ? sanitiseFilename(name) : null;
+}
+
+/** No directories, no control characters: a name is all a download may choose. */
+function sanitiseFilename(name: string): string | null {
+  const base = name.split(/[\\/]/).pop()?.replace(/[\u0000-\u001f\u007f]/g, '').trim() ?? '';
+  return base && base !== '.' && base !== '..' ? base : null;
 }
 
 /** The configured API base, without a trailing slash ("" = same origin). */
@@ -194,7 +263,7 @@ export function createApiClient(options: ApiClientOptions = {}) {
   }
 
   async function send(path: string, opts: RequestOptions, token: string | null): Promise<Response> {
-    const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
+    const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json, application/problem+json' };
     if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
     if (token) headers.Authorization = `Bearer ${token}`;
     const init: RequestInit = {
@@ -268,8 +337,26 @@ export function createApiClient(options: ApiClientOptions = {}) {
     throw new ApiError({ status: 401, code: CLIENT_CODES.notAuthenticated, title: 'Not signed in' });
   }
 
-  /** An authenticated request, with one refresh-and-retry on 401. */
+  /** An authenticated request, with one refresh-and-retry on 401; parses the JSON answer. */
   async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+    return readBody<T>(await authenticated(path, opts));
+  }
+
+  /** An authenticated request for a file (e.g. a CSV export): its bytes and suggested name. */
+  async function download(path: string, opts: RequestOptions = {}): Promise<DownloadedFile> {
+    const res = await authenticated(path, opts);
+    if (!res.ok) throw await errorFromResponse(res);
+    try {
+      const blob = await res.blob();
+      return { blob, filename: filenameFromDisposition(res.headers.get('content-disposition')) };
+    } catch (error) {
+      if (isAbortError(error)) throw error;
+      throw networkError(error);
+    }
+  }
+
+  /** Send with the access token; on 401 refresh once (shared) and retry once. */
+  async function authenticated(path: string, opts: RequestOptions): Promise<Response> {
     let token = await usableAccessToken();
     let res = await send(path, opts, token);
     if (res.status === 401) {
@@ -282,7 +369,7 @@ export function createApiClient(options: ApiClientOptions = {}) {
         throw sessionExpiredError();
       }
     }
-    return readBody<T>(res);
+    return res;
   }
 
   /** A request that needs no session (sign-in flows). */
@@ -345,8 +432,137 @@ export function createApiClient(options: ApiClientOptions = {}) {
     },
   };
 
+  const enc = encodeURIComponent;
+
+  /** Consent, linked networks and sharing: the employee's side of the advocacy programme. */
+  const advocacy = {
+    consent(signal?: AbortSignal): Promise<ConsentView> {
+      return request('/api/v1/me/advocacy', { signal });
+    },
+    optIn(body: OptInRequest): Promise<ConsentView> {
+      return request('/api/v1/me/advocacy/opt-in', { method: 'POST', body });
+    },
+    optOut(): Promise<ConsentView> {
+      return request('/api/v1/me/advocacy/opt-out', { method: 'POST' });
+    },
+    updateConsent(body: ConsentSettings): Promise<ConsentView> {
+      return request('/api/v1/me/advocacy', { method: 'PATCH', body });
+    },
+    networks(signal?: AbortSignal): Promise<ProfileList> {
+      return request('/api/v1/me/networks', { signal });
+    },
+    linkNetwork(network: Network, body: ProfileInput): Promise<ProfileView> {
+      return request(`/api/v1/me/networks/${enc(network)}`, { method: 'PUT', body });
+    },
+    unlinkNetwork(network: Network): Promise<void> {
+      return request(`/api/v1/me/networks/${enc(network)}`, { method: 'DELETE' });
+    },
+    feed(signal?: AbortSignal): Promise<Feed> {
+      return request('/api/v1/feed', { signal });
+    },
+    share(body: ShareInput): Promise<ShareCreated> {
+      return request('/api/v1/shares', { method: 'POST', body });
+    },
+    myShares(signal?: AbortSignal): Promise<ShareList> {
+      return request('/api/v1/me/shares', { signal });
+    },
+    markPublished(shareId: Uuid, body: PublishedInput): Promise<ShareView> {
+      return request(`/api/v1/shares/${enc(shareId)}/published`, { method: 'POST', body });
+    },
+    reportEngagement(shareId: Uuid, body: EngagementInput): Promise<ShareView> {
+      return request(`/api/v1/shares/${enc(shareId)}/engagement`, { method: 'POST', body });
+    },
+  };
+
+  /** The content library: posts, campaigns and suggestions. */
+  const content = {
+    listPosts(filter: PostFilter, signal?: AbortSignal): Promise<PostList> {
+      return request('/api/v1/posts', { query: { ...filter }, signal });
+    },
+    getPost(id: Uuid, signal?: AbortSignal): Promise<PostView> {
+      return request(`/api/v1/posts/${enc(id)}`, { signal });
+    },
+    createPost(body: PostInput): Promise<PostView> {
+      return request('/api/v1/posts', { method: 'POST', body });
+    },
+    updatePost(id: Uuid, body: PostPatch): Promise<PostView> {
+      return request(`/api/v1/posts/${enc(id)}`, { method: 'PATCH', body });
+    },
+    publishPost(id: Uuid): Promise<PostView> {
+      return request(`/api/v1/posts/${enc(id)}/publish`, { method: 'POST' });
+    },
+    archivePost(id: Uuid): Promise<PostView> {
+      return request(`/api/v1/posts/${enc(id)}/archive`, { method: 'POST' });
+    },
+    listCampaigns(signal?: AbortSignal): Promise<CampaignList> {
+      return request('/api/v1/campaigns', { signal });
+    },
+    createCampaign(body: CampaignInput): Promise<CampaignView> {
+      return request('/api/v1/campaigns', { method: 'POST', body });
+    },
+    updateCampaign(id: Uuid, body: CampaignInput): Promise<CampaignView> {
+      return request(`/api/v1/campaigns/${enc(id)}`, { method: 'PUT', body });
+    },
+    listSuggestions(signal?: AbortSignal): Promise<SuggestionList> {
+      return request('/api/v1/suggestions', { signal });
+    },
+    suggest(body: SuggestionInput): Promise<SuggestionView> {
+      return request('/api/v1/suggestions', { method: 'POST', body });
+    },
+    approveSuggestion(id: Uuid, note: string): Promise<SuggestionView> {
+      return request(`/api/v1/suggestions/${enc(id)}/approve`, { method: 'POST', body: { note } });
+    },
+    rejectSuggestion(id: Uuid, note: string): Promise<SuggestionView> {
+      return request(`/api/v1/suggestions/${enc(id)}/reject`, { method: 'POST', body: { note } });
+    },
+  };
+
+  /** Reach reporting: my impact, team dashboards, programme health, CSV export. */
+  const reach = {
+    me(window: ReachWindow, signal?: AbortSignal): Promise<MyImpact> {
+      return request('/api/v1/reach/me', { query: { ...window }, signal });
+    },
+    teams(query: TeamReachQuery, signal?: AbortSignal): Promise<TeamDashboard> {
+      return request('/api/v1/reach/teams', { query: { ...query }, signal });
+    },
+    programme(window: ReachWindow, signal?: AbortSignal): Promise<Programme> {
+      return request('/api/v1/reach/programme', { query: { ...window }, signal });
+    },
+    /** One table of a reach view as CSV (needs the bearer token, hence not a plain link). */
+    exportCsv(query: ReachExportQuery, signal?: AbortSignal): Promise<DownloadedFile> {
+      return download('/api/v1/reach/export', {
+        query: { ...query },
+        signal,
+        accept: 'text/csv, application/problem+json',
+      });
+    },
+    managedTeams(signal?: AbortSignal): Promise<TeamList> {
+      return request('/api/v1/teams/managed', { signal });
+    },
+  };
+
+  /** Organisation settings for administrators: EMV rates and integrations. */
+  const settings = {
+    emvRates(signal?: AbortSignal): Promise<EmvSettingList> {
+      return request('/api/v1/emv-settings', { signal });
+    },
+    addEmvRate(body: EmvInput): Promise<EmvSetting> {
+      return request('/api/v1/emv-settings', { method: 'POST', body });
+    },
+    integrations(signal?: AbortSignal): Promise<IntegrationList> {
+      return request('/api/v1/integrations', { signal });
+    },
+    createIntegration(body: IntegrationInput): Promise<IntegrationCreated> {
+      return request('/api/v1/integrations', { method: 'POST', body });
+    },
+    revokeIntegration(id: Uuid): Promise<void> {
+      return request(`/api/v1/integrations/${enc(id)}`, { method: 'DELETE' });
+    },
+  };
+
   return {
     request,
+    download,
     publicRequest,
     hasSession,
     /** Run `listener` whenever the session ends; returns an unsubscribe function. */
@@ -360,6 +576,10 @@ export function createApiClient(options: ApiClientOptions = {}) {
     auth,
     invitations,
     admin,
+    advocacy,
+    content,
+    reach,
+    settings,
   };
 }
 

@@ -718,7 +718,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** "I posted it": attach the public URL of the post; the share becomes `published`. */
+        /** "I posted it", optionally with the public URL of the post; the share becomes `published`. */
         post: operations["mark_published"];
         delete?: never;
         options?: never;
@@ -1473,8 +1473,8 @@ export interface components {
             trend: components["schemas"]["TrendPoint"][];
         };
         PublishedInput: {
-            /** @description The public URL of the resulting post on the network. */
-            public_url: string;
+            /** @description The public URL of the resulting post on the network, if the employee has it. */
+            public_url?: string | null;
         };
         RefreshRequest: {
             refresh_token: string;
@@ -1604,6 +1604,11 @@ export interface components {
             /** @description Empty when fewer than k people may be ranked. */
             leaderboard: components["schemas"]["LeaderboardEntry"][];
             participation: components["schemas"]["Participation"];
+            /**
+             * @description True when fewer than k people stand behind the numbers (or are members of the teams):
+             *     the figures are withheld and shown as zero, so no person can be singled out.
+             */
+            suppressed: boolean;
             /** @description Teams covered (the caller's managed teams and below, or a chosen team for administrators). */
             team_ids: string[];
             /** Format: date */

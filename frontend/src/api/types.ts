@@ -4,7 +4,7 @@
 // ./schema.d.ts (`npm run gen:api`; `npm run check:api` fails when the two drift). Do not
 // write wire types by hand: change the server, regenerate, and alias the new schema here.
 
-import type { components } from './schema';
+import type { components, operations } from './schema';
 
 type Schemas = components['schemas'];
 
@@ -54,6 +54,71 @@ export type UserList = Schemas['UserList'];
 
 export type Team = Schemas['TeamView'];
 export type TeamList = Schemas['TeamList'];
+
+// ---- advocacy: consent, networks, sharing ---------------------------------
+
+/** A network an employee can share to (`linkedin`, `x`, …, `email`, `other`). */
+export type Network = Schemas['Network'];
+export type ConsentView = Schemas['ConsentView'];
+export type ConsentEvent = Schemas['ConsentEvent'];
+export type ConsentSettings = Schemas['ConsentSettings'];
+export type OptInRequest = Schemas['OptInRequest'];
+export type ProfileView = Schemas['ProfileView'];
+export type ProfileList = Schemas['ProfileList'];
+export type ProfileInput = Schemas['ProfileInput'];
+export type ShareInput = Schemas['ShareInput'];
+export type ShareCreated = Schemas['ShareCreated'];
+export type ShareView = Schemas['ShareView'];
+export type ShareList = Schemas['ShareList'];
+export type ShareWarning = Schemas['Warning'];
+export type PublishedInput = Schemas['PublishedInput'];
+export type EngagementInput = Schemas['EngagementInput'];
+
+// ---- content -----------------------------------------------------------------
+
+export type PostView = Schemas['PostView'];
+export type PostList = Schemas['PostList'];
+export type PostInput = Schemas['PostInput'];
+export type PostPatch = Schemas['PostPatch'];
+/** `draft`, `scheduled`, `published` or `archived` (the document types it as a plain string). */
+export type PostStatus = 'draft' | 'scheduled' | 'published' | 'archived';
+export type PostFilter = NonNullable<operations['list_posts']['parameters']['query']>;
+export type FeedItem = Schemas['FeedItem'];
+export type Feed = Schemas['Feed'];
+export type CampaignView = Schemas['CampaignView'];
+export type CampaignList = Schemas['CampaignList'];
+export type CampaignInput = Schemas['CampaignInput'];
+export type SuggestionView = Schemas['SuggestionView'];
+export type SuggestionList = Schemas['SuggestionList'];
+export type SuggestionInput = Schemas['SuggestionInput'];
+
+// ---- reach -------------------------------------------------------------------
+
+export type Totals = Schemas['Totals'];
+/** One row of a breakdown table (a day, network, campaign, team or post). */
+export type ReachRow = Schemas['Row'];
+export type MetricDefinition = Schemas['Definition'];
+export type Participation = Schemas['Participation'];
+export type LeaderboardEntry = Schemas['LeaderboardEntry'];
+export type MyImpact = Schemas['MyImpact'];
+export type TeamDashboard = Schemas['TeamDashboard'];
+export type Programme = Schemas['Programme'];
+export type TrendPoint = Schemas['TrendPoint'];
+type ReachQuery = NonNullable<operations['team_dashboard']['parameters']['query']>;
+/** A reporting window: UTC days `YYYY-MM-DD`, both inclusive. */
+export type ReachWindow = Pick<ReachQuery, 'from' | 'to'>;
+export type TeamReachQuery = ReachQuery;
+export type ReachExportQuery = operations['export']['parameters']['query'];
+
+// ---- organisation settings ---------------------------------------------------
+
+export type EmvSetting = Schemas['EmvSetting'];
+export type EmvSettingList = Schemas['EmvSettingList'];
+export type EmvInput = Schemas['EmvInput'];
+export type IntegrationView = Schemas['IntegrationView'];
+export type IntegrationList = Schemas['IntegrationList'];
+export type IntegrationInput = Schemas['IntegrationInput'];
+export type IntegrationCreated = Schemas['IntegrationCreated'];
 
 // ---- rules the document does not carry -----------------------------------
 

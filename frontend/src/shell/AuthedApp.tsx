@@ -38,11 +38,11 @@ export function AuthedApp() {
   const match = findRoute(path);
   let view: ComponentChildren;
   if (!match) view = <NotFound />;
-  else if (!canOpen(match, me)) view = <Forbidden />;
-  else view = <match.view me={me} />;
+  else if (!canOpen(match.route, me)) view = <Forbidden />;
+  else view = <match.route.view me={me} params={match.params} />;
 
   return (
-    <Shell me={me} path={path}>
+    <Shell me={me} path={path} navPath={match?.route.navPath ?? path}>
       {view}
     </Shell>
   );

@@ -5,7 +5,7 @@ import { session } from '../auth/session';
 import { SECTIONS, SHELL_ROUTES, canOpen } from './routes';
 
 /** The signed-in frame: header with organisation, user and sign-out; navigation by role; <main>. */
-export function Shell({ me, path, children }: { me: Me; path: string; children: ComponentChildren }) {
+export function Shell({ me, path, navPath = path, children }: { me: Me; path: string; navPath?: string; children: ComponentChildren }) {
   const [menuOpen, setMenuOpen] = useState(false);
   const [signingOut, setSigningOut] = useState(false);
   const mainRef = useRef<HTMLElement>(null);
@@ -38,7 +38,7 @@ export function Shell({ me, path, children }: { me: Me; path: string; children: 
 
   const sections = SECTIONS.map((section) => ({
     ...section,
-    routes: SHELL_ROUTES.filter((r) => r.section === section.id && canOpen(r, me)),
+    routes: SHELL_ROUTES.filter((r) => r.section === section.id && !r.hidden && canOpen(r, me)),
   })).filter((s) => s.routes.length > 0);
 
   return (
@@ -88,7 +88,7 @@ export function Shell({ me, path, children }: { me: Me; path: string; children: 
               <ul aria-labelledby={`nav-${section.id}`}>
                 {section.routes.map((route) => (
                   <li key={route.path}>
-                    <a href={route.path} class="nav-link" aria-current={route.path === path ? 'page' : undefined}>
+                    <a href={route.path} class="nav-link" aria-current={route.path === navPath ? 'page' : undefined}>
                       {route.label}
                     </a>
                   </li>

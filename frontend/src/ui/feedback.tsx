@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { CLIENT_CODES, type ApiError } from '../api/client';
 
-export type AlertKind = 'error' | 'success' | 'info';
+export type AlertKind = 'error' | 'success' | 'info' | 'warning';
 
 /** A message box. Errors are announced assertively (role=alert), the rest politely. */
 export function Alert({ kind, title, children }: { kind: AlertKind; title?: string; children?: ComponentChildren }) {

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { isAbortError, toApiError, type ApiError } from '../api/client';
 
 export type Resource<T> =
@@ -32,4 +32,14 @@ export function useResource<T>(load: (signal: AbortSignal) => Promise<T>, deps: 
   }, [...deps, attempt]);
 
   return { ...state, reload };
+}
+
+/**
+ * The newest data a resource has loaded, kept while it reloads — so a dashboard can stay on
+ * screen (marked busy) when only a setting changed, instead of flashing a spinner.
+ */
+export function useLatest<T>(resource: Resource<T>): T | null {
+  const latest = useRef<T | null>(null);
+  if (resource.status === 'ready') latest.current = resource.data;
+  return latest.current;
 }

@@ -1,0 +1,33 @@
+import { useState } from 'preact/hooks';
+import { api, toApiError } from '../api/client';
+import type { ReachExportQuery } from '../api/types';
+import { exportFileName, saveFile } from './csv';
+
+/** Download one dashboard table as CSV, with the same window, team and ranking as on screen. */
+export function CsvButton({ query, what }: { query: ReachExportQuery; what: string }) {
+  const [state, setState] = useState<{ kind: 'idle' } | { kind: 'pending' } | { kind: 'done'; name: string } | { kind: 'error'; message: string }>({
+    kind: 'idle',
+  });
+
+  async function download() {
+    setState({ kind: 'pending' });
+    try {
+      const file = await api.reach.exportCsv(query);
+      setState({ kind: 'done', name: saveFile(file, exportFileName(query)) });
+    } catch (err) {
+      setState({ kind: 'error', message: toApiError(err).message });
+    }
+  }
+
+  return (
+    <span class="csv">
+      <button type="button" class="button button-secondary button-small" onClick={() => void download()} disabled={state.kind === 'pending'}>
+        {state.kind === 'pending' ? 'Preparing…' : 'Download CSV'}
+        <span class="visually-hidden"> of {what}</span>
+      </button>
+      <span class={state.kind === 'error' ? 'csv-status field-error' : 'csv-status visually-hidden'} role="status">
+        {state.kind === 'done' ? `Downloaded ${state.name}` : state.kind === 'error' ? state.message : ''}
+      </span>
+    </span>
+  );
+}
