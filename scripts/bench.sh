@@ -101,10 +101,10 @@ report="$work/report.md"
   echo "|---|---|---|---|---|---|---|---|---|"
 } >"$report"
 
-codes="$work/codes.txt"
 declare -A rps
 for engine in "${engines[@]}"; do
   wants redirect || wants crash || break
+  codes="$work/codes-$engine.txt"
   echo "==> [$engine] seeding 1,000 shares"
   "$tool" links --database-url "${db_urls[$engine]}" --shares 1000 --codes "$codes" >/dev/null
   wants redirect || continue
@@ -148,6 +148,7 @@ done
 } >>"$report"
 for engine in "${engines[@]}"; do
   wants crash || break
+  codes="$work/codes-$engine.txt"
   port=$(free_port)
   start_chorus "${db_urls[$engine]}" "$work/$engine" "$port"
   before=$("$tool" count --database-url "${db_urls[$engine]}")
