@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_foundation;
 mod m20261121_000002_advocacy;
+mod m20261121_000003_recognition;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_foundation::Migration),
             Box::new(m20261121_000002_advocacy::Migration),
+            Box::new(m20261121_000003_recognition::Migration),
         ]
     }
 }
