@@ -325,6 +325,13 @@ pub async fn reverse(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
+    if let Some(existing) = points_transaction::Entity::find_in(org_id)
+        .filter(points_transaction::Column::ReversesId.eq(original))
+        .one(db)
+        .await?
+    {
+        return Ok(Posted::Duplicate(existing.id));
+    }
     if found.kind == tx::REVERSAL {
         return Err(AppError::conflict(
             "not_reversible",
