@@ -52,11 +52,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(update_reward))
         .routes(routes!(redeem))
         .routes(routes!(my_redemptions))
-        .routes(routes!(cancel))
-        .routes(routes!(queue))
-        .routes(routes!(approve))
-        .routes(routes!(fulfil))
-        .routes(routes!(reject))
+        .routes(routes!(cancel_redemption))
+        .routes(routes!(redemption_queue))
+        .routes(routes!(approve_redemption))
+        .routes(routes!(fulfil_redemption))
+        .routes(routes!(reject_redemption))
 }
 
 pub const REQUESTED: &str = "requested";
@@ -764,7 +764,7 @@ async fn decide(
 #[utoipa::path(post, path = "/api/v1/me/redemptions/{id}/cancel", tag = "recognition", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = RedemptionView), (status = 404, body = Problem), (status = 409, body = Problem)))]
-async fn cancel(
+async fn cancel_redemption(
     State(state): State<AppState>,
     user: AuthUser,
     AppPath(id): AppPath<Uuid>,
@@ -800,7 +800,7 @@ async fn cancel(
 #[utoipa::path(get, path = "/api/v1/admin/redemptions", tag = "recognition", security(("bearer" = [])),
     params(QueueFilter),
     responses((status = 200, body = RedemptionList), (status = 403, body = Problem), (status = 422, body = Problem)))]
-async fn queue(
+async fn redemption_queue(
     State(state): State<AppState>,
     Admin(admin): Admin,
     AppQuery(filter): AppQuery<QueueFilter>,
@@ -862,7 +862,7 @@ async fn queue(
 #[utoipa::path(post, path = "/api/v1/admin/redemptions/{id}/approve", tag = "recognition", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body(content = DecisionInput, description = "Optional note"),
     responses((status = 200, body = RedemptionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-async fn approve(
+async fn approve_redemption(
     State(state): State<AppState>,
     Admin(admin): Admin,
     AppPath(id): AppPath<Uuid>,
@@ -876,7 +876,7 @@ async fn approve(
 #[utoipa::path(post, path = "/api/v1/admin/redemptions/{id}/fulfil", tag = "recognition", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body(content = DecisionInput, description = "Optional note"),
     responses((status = 200, body = RedemptionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-async fn fulfil(
+async fn fulfil_redemption(
     State(state): State<AppState>,
     Admin(admin): Admin,
     AppPath(id): AppPath<Uuid>,
@@ -890,7 +890,7 @@ async fn fulfil(
 #[utoipa::path(post, path = "/api/v1/admin/redemptions/{id}/reject", tag = "recognition", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body(content = DecisionInput, description = "Optional note"),
     responses((status = 200, body = RedemptionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-async fn reject(
+async fn reject_redemption(
     State(state): State<AppState>,
     Admin(admin): Admin,
     AppPath(id): AppPath<Uuid>,
