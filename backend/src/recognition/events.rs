@@ -115,6 +115,11 @@ pub async fn derive_reach_milestones(db: &impl ConnectionTrait) -> AppResult<usi
         .into_tuple()
         .all(db)
         .await?;
+    milestones_for(db, &active).await
+}
+
+/// Emits the milestone events that the reach rollup of these shares has reached.
+pub async fn milestones_for(db: &impl ConnectionTrait, active: &[Uuid]) -> AppResult<usize> {
     let mut new = 0;
     for chunk in active.chunks(200) {
         let totals: Vec<(Uuid, i64, i64)> = reach_daily::Entity::find()

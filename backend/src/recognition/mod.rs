@@ -12,6 +12,7 @@ pub mod events;
 pub mod ledger;
 pub mod rewards;
 pub mod rules;
+pub mod seed;
 pub mod settings;
 pub mod thanks;
 pub mod views;
