@@ -147,7 +147,7 @@ pub fn csv_response(name: &str, rows: Vec<Vec<String>>) -> axum::response::Respo
     let mut writer = csv::Writer::from_writer(Vec::new());
     for row in rows {
         // Writing to memory cannot fail.
-        let _ = writer.write_record(row);
+        let _ = writer.write_record(row.iter().map(|cell| spreadsheet_safe(cell).into_owned()));
     }
     let body = writer.into_inner().unwrap_or_default();
     (
@@ -161,6 +161,21 @@ pub fn csv_response(name: &str, rows: Vec<Vec<String>>) -> axum::response::Respo
         body,
     )
         .into_response()
+}
+
+/// Cells that a spreadsheet would run as a formula (messages and names people typed) are
+/// prefixed with an apostrophe; numbers, negative ones included, are left alone.
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = match cell.chars().next() {
+        Some('=' | '+' | '@' | '\t' | '\r') => true,
+        Some('-') => cell.parse::<f64>().is_err(),
+        _ => false,
+    };
+    if risky {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
 }
 
 /// `?format=csv` on tabular views.
@@ -180,6 +195,15 @@ impl Format {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_cells_cannot_become_formulas() {
+        assert_eq!(spreadsheet_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(spreadsheet_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(spreadsheet_safe("-cmd"), "'-cmd");
+        assert_eq!(spreadsheet_safe("-25"), "-25");
+        assert_eq!(spreadsheet_safe("Thanks!"), "Thanks!");
+    }
 
     #[test]
     fn periods_have_stable_keys_and_bounds() {
