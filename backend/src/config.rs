@@ -22,6 +22,7 @@ pub const DEFAULT_JOBS: &[(&str, &str)] = &[
     ("housekeeping", "0 */10 * * * *"),
     ("publish", "0 * * * * *"),
     ("salts", "0 0 0 * * *"),
+    ("rules", "*/5 * * * * *"),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod mail;
 pub mod metrics;
 pub mod people;
+pub mod recognition;
 pub mod seed;
 pub mod state;
 pub mod telemetry;

@@ -207,6 +207,10 @@ pub async fn seed_demo(db: &DatabaseConnection, if_empty: bool) -> anyhow::Resul
     let activity = seed_advocacy(db, org.id, &mut rng).await?;
     println!("{activity}");
     println!(
+        "{}",
+        crate::recognition::seed::seed(db, org.id, &mut rng).await?
+    );
+    println!(
         "Seeded \"{DEMO_ORG}\" with {total} people in {} teams.",
         1 + DEPARTMENTS.iter().map(|(_, t)| 1 + t.len()).sum::<usize>()
     );

@@ -61,3 +61,22 @@ org_scoped! {
     click_visitor => None,
     reach_daily => None,
 }
+
+org_scoped! {
+    recognition_settings => None,
+    company_value => Some(company_value::Column::Id),
+    allowance_policy => Some(allowance_policy::Column::Id),
+    points_account => Some(points_account::Column::Id),
+    points_transaction => Some(points_transaction::Column::Id),
+    points_entry => Some(points_entry::Column::Id),
+    recognition_event => Some(recognition_event::Column::Id),
+    reward_rule => Some(reward_rule::Column::Id),
+    reward_rule_version => Some(reward_rule_version::Column::Id),
+    rule_award => Some(rule_award::Column::Id),
+    thanks => Some(thanks::Column::Id),
+    thanks_reaction => None,
+    recognition_preference => None,
+    spot_award => Some(spot_award::Column::Id),
+    reward => Some(reward::Column::Id),
+    redemption => Some(redemption::Column::Id),
+}

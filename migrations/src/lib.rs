@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_foundation;
 mod m20261121_000002_advocacy;
+mod m20261121_000003_recognition;
 mod m20261121_000004_reach_indexes;
 
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_foundation::Migration),
             Box::new(m20261121_000002_advocacy::Migration),
+            Box::new(m20261121_000003_recognition::Migration),
             Box::new(m20261121_000004_reach_indexes::Migration),
         ]
     }

@@ -8,6 +8,7 @@ mod cli;
 mod errors;
 mod mail;
 mod people;
+mod recognition;
 mod scheduler;
 mod service;
 mod tenancy;

@@ -187,9 +187,12 @@ async fn put_profile(
             .exec(&state.db)
             .await?;
     } else {
+        let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
         network_profile::Entity::insert(model)
-            .exec_without_returning(&state.db)
+            .exec_without_returning(&txn)
             .await?;
+        crate::recognition::events::network_linked(&txn, &user, network.as_str(), now).await?;
+        txn.commit().await?;
     }
     let (_, saved) = audience(&state.db, user.org_id, user.user_id, network).await?;
     Ok(Json(saved.map(view).ok_or(AppError::NotFound)?))

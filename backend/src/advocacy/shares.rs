@@ -356,6 +356,7 @@ async fn create_share(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
+    crate::recognition::events::share_created(&txn, &saved, &post.tags).await?;
     txn.commit().await?;
     let link = tracked_url(&state, &code);
     let instance = profile
@@ -425,6 +426,7 @@ async fn mark_published(
         None => None,
     };
     let found = own_share(&state.db, &user, id).await?;
+    let txn = state.db.begin().await?;
     share::Entity::update_many()
         .col_expr(share::Column::Status, Expr::value("published"))
         .col_expr(
@@ -437,8 +439,10 @@ async fn mark_published(
         )
         .filter(share::Column::OrgId.eq(user.org_id))
         .filter(share::Column::Id.eq(id))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
+    crate::recognition::events::share_published(&txn, &found).await?;
+    txn.commit().await?;
     Ok(Json(view(&state, own_share(&state.db, &user, id).await?)))
 }
 
@@ -469,8 +473,9 @@ pub async fn record_engagement(
     at: DateTime<Utc>,
 ) -> AppResult<()> {
     let txn = db.begin().await?;
+    let report_id = Uuid::now_v7();
     engagement_report::Entity::insert(engagement_report::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(report_id),
         org_id: Set(share.org_id),
         share_id: Set(share.id),
         source: Set(source.to_owned()),
@@ -499,8 +504,14 @@ pub async fn record_engagement(
             .exec(&txn)
             .await?;
     }
+    crate::recognition::events::engagement_reported(&txn, share, report_id, input_total(input))
+        .await?;
     txn.commit().await?;
     Ok(())
+}
+
+fn input_total(input: &EngagementInput) -> i64 {
+    input.reactions + input.comments + input.reshares
 }
 
 /// Report engagement for one of the caller's shares (labelled as employee-reported).

@@ -55,6 +55,7 @@ use crate::{
         (name = "links", description = "Tracked links"),
         (name = "integrations", description = "Engagement reports from integrations (API token or signed webhook)"),
         (name = "reach", description = "Reach dashboards, EMV settings and CSV export"),
+        (name = "recognition", description = "Points ledger, thanks, spot awards, reward rules, rewards and redemptions"),
     )
 )]
 struct ApiDoc;
@@ -106,6 +107,7 @@ pub fn api(import_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(crate::advocacy::emv::router())
         .merge(crate::advocacy::reach::router())
         .routes(utoipa_axum::routes!(crate::advocacy::links::follow))
+        .merge(crate::recognition::router())
         .split_for_parts();
     let mut doc = doc;
     problem_content_type(&mut doc);

@@ -30,6 +30,9 @@ fn job(name: &str) -> Option<fn(AppState) -> JobFuture> {
             Some(|state| Box::pin(async move { crate::advocacy::posts::publish_due(&state).await }))
         }
         "salts" => Some(|state| Box::pin(async move { rotate_salts(&state).await })),
+        "rules" => {
+            Some(|state| Box::pin(async move { crate::recognition::rules::run_job(&state).await }))
+        }
         _ => None,
     }
 }

@@ -89,3 +89,116 @@ pub fn password_reset(to: &str, name: &str, link: &str, minutes: i64) -> anyhow:
         context! { name, link, minutes },
     )
 }
+
+/// Recognition emails, in an environment of their own so the list above stays untouched.
+static RECOGNITION: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    let templates: [(&str, &str); 7] = [
+        ("layout.html", include_str!("templates/layout.html")),
+        (
+            "thanks_received.html",
+            include_str!("templates/thanks_received.html"),
+        ),
+        (
+            "thanks_received.txt",
+            include_str!("templates/thanks_received.txt"),
+        ),
+        (
+            "redemption_update.html",
+            include_str!("templates/redemption_update.html"),
+        ),
+        (
+            "redemption_update.txt",
+            include_str!("templates/redemption_update.txt"),
+        ),
+        (
+            "budget_alert.html",
+            include_str!("templates/budget_alert.html"),
+        ),
+        (
+            "budget_alert.txt",
+            include_str!("templates/budget_alert.txt"),
+        ),
+    ];
+    for (name, source) in templates {
+        if let Err(err) = env.add_template(name, source) {
+            tracing::error!(%err, name, "email template failed to compile");
+        }
+    }
+    env
+});
+
+fn render_recognition(
+    kind: &'static str,
+    to: &str,
+    subject: String,
+    ctx: minijinja::Value,
+) -> anyhow::Result<Email> {
+    let html = RECOGNITION
+        .get_template(&format!("{kind}.html"))?
+        .render(&ctx)?;
+    let text = RECOGNITION
+        .get_template(&format!("{kind}.txt"))?
+        .render(&ctx)?;
+    Ok(Email {
+        kind,
+        to: to.to_owned(),
+        subject,
+        html,
+        text,
+    })
+}
+
+/// "You were thanked".
+pub struct ThanksReceived<'a> {
+    pub name: &'a str,
+    pub giver: &'a str,
+    pub points: i64,
+    pub message: &'a str,
+    pub value: Option<&'a str>,
+    pub link: &'a str,
+}
+
+pub fn thanks_received(to: &str, t: ThanksReceived<'_>) -> anyhow::Result<Email> {
+    render_recognition(
+        "thanks_received",
+        to,
+        format!("{} thanked you", t.giver),
+        context! { name => t.name, giver => t.giver, points => t.points, message => t.message, value => t.value, link => t.link },
+    )
+}
+
+/// A redemption changed status.
+pub struct RedemptionUpdate<'a> {
+    pub name: &'a str,
+    pub reward: &'a str,
+    pub cost: i64,
+    pub status: &'a str,
+    pub refunded: bool,
+    pub note: Option<&'a str>,
+    pub link: &'a str,
+}
+
+pub fn redemption_update(to: &str, r: RedemptionUpdate<'_>) -> anyhow::Result<Email> {
+    render_recognition(
+        "redemption_update",
+        to,
+        format!("Your reward \"{}\" is {}", r.reward, r.status),
+        context! { name => r.name, reward => r.reward, cost => r.cost, status => r.status, refunded => r.refunded, note => r.note, link => r.link },
+    )
+}
+
+pub fn budget_alert(
+    to: &str,
+    name: &str,
+    rule: &str,
+    budget: i64,
+    link: &str,
+) -> anyhow::Result<Email> {
+    render_recognition(
+        "budget_alert",
+        to,
+        format!("Reward rule \"{rule}\" has used its budget"),
+        context! { name, rule, budget, link },
+    )
+}

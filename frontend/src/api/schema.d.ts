@@ -22,6 +22,414 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/recognition/allowances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Giving allowance policies (administrators). */
+        get: operations["list_policies"];
+        put?: never;
+        /**
+         * Add a giving allowance policy (administrators). One policy per team, per role, and one
+         *     default; adding another for the same target is a conflict.
+         */
+        post: operations["create_policy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/recognition/allowances/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a giving allowance policy (administrators). Thanks already given stay. */
+        delete: operations["delete_policy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/recognition/consistency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recompute every balance of the organisation from its entries and report mismatches,
+         *     unbalanced transactions and negative balances (administrators).
+         */
+        get: operations["consistency"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/recognition/economy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The points economy: issued, outstanding liability, held, redeemed, per transaction kind,
+         *     and each rule's performance and budget burn (administrators; `format=csv` for the rules).
+         */
+        get: operations["economy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/recognition/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recognition settings (administrators). */
+        get: operations["get_settings"];
+        /** Replace the recognition settings (administrators; audited). */
+        put: operations["put_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/recognition/transactions/{id}/reverse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Correct a transaction by posting its reversal (administrators; audited). Fails with
+         *     `insufficient_balance` when the points were already spent, and `conflict` when the
+         *     transaction was already reversed.
+         */
+        post: operations["reverse_transaction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/recognition/values": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a company value (administrators). */
+        post: operations["create_value"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/recognition/values/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Rename, describe, retire or restore a company value (administrators). */
+        patch: operations["update_value"];
+        trace?: never;
+    };
+    "/api/v1/admin/redemptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The approval queue: redemptions by status, oldest first (administrators; `format=csv`). */
+        get: operations["redemption_queue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/redemptions/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a requested redemption: the held points become spent (administrators). */
+        post: operations["approve_redemption"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/redemptions/{id}/fulfil": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark a redemption fulfilled (delivered); settles it first when still requested. */
+        post: operations["fulfil_redemption"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/redemptions/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a requested redemption: the points go back to the requester and the item to stock. */
+        post: operations["reject_redemption"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/rewards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a reward to the catalogue (administrators). */
+        post: operations["create_reward"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/rewards/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a reward: name, description, cost, stock, limits, active (administrators). Cost
+         *     changes apply to new redemptions only.
+         */
+        patch: operations["update_reward"];
+        trace?: never;
+    };
+    "/api/v1/admin/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reward rules with their current version and spending (administrators). */
+        get: operations["list_rules"];
+        put?: never;
+        /** Create a reward rule as a draft (version 1). Preview it, then activate it. */
+        post: operations["create_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One reward rule with every version (administrators). */
+        get: operations["get_rule"];
+        /**
+         * Edit a rule: a new document becomes a new version (for an active rule, it applies to events
+         *     from now on); the name and budget change in place. Raising the budget re-arms the alert.
+         */
+        put: operations["update_rule"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/rules/{id}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Activate a rule's current version, from now or from a time in the past (which replays the
+         *     stored events since then, as the preview did). The `rules` job does the evaluation.
+         */
+        post: operations["activate_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/rules/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause a rule: it awards nothing until activated again (events meanwhile are not replayed
+         *     unless the activation starts in the past).
+         */
+        post: operations["pause_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/rules/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview a draft rule: replay the stored events of the last `days` days and answer what it
+         *     would have awarded — total, recipients, distribution, per-team totals and budget use —
+         *     without writing anything. Activating the rule with `starts_at = window_start` awards the
+         *     same on the same events.
+         */
+        post: operations["preview_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/spot-awards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Spot awards by status; pending ones form the approval queue (administrators). */
+        get: operations["list_awards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/spot-awards/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a pending spot award: the reserved points go to the recipient (administrators). */
+        post: operations["approve_award"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/spot-awards/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a pending spot award: the reserved points return to the manager's budget. */
+        post: operations["reject_award"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit-log": {
         parameters: {
             query?: never;
@@ -457,6 +865,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's ledger entries, newest first, each with its transaction and explanation. */
+        get: operations["my_ledger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/networks": {
         parameters: {
             query?: never;
@@ -509,6 +934,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/recognition/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's recognition notification preferences. */
+        get: operations["get_preferences"];
+        /** Change the caller's recognition notification preferences. */
+        put: operations["put_preferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/redemptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's redemptions, newest first. */
+        get: operations["my_redemptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/redemptions/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel one of your own redemptions while it is still requested; the points come back. */
+        post: operations["cancel_redemption"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/shares": {
         parameters: {
             query?: never;
@@ -518,6 +995,57 @@ export interface paths {
         };
         /** The caller's shares, newest first. */
         get: operations["my_shares"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/spot-budget": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's spot-award budget for the current period (managers). */
+        get: operations["budget"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/thanks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Thanks the caller received (default) or gave, newest first; `format=csv` for a file. */
+        get: operations["my_thanks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/wallet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's wallet: earned points, points on hold and this period's giving allowance. */
+        get: operations["wallet"];
         put?: never;
         post?: never;
         delete?: never;
@@ -670,6 +1198,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/recognition/values": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Company values thanks can be tagged with (active ones; administrators also see retired ones). */
+        get: operations["list_values"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rewards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The rewards catalogue: active items (administrators may ask for all). */
+        get: operations["catalogue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rewards/{id}/redeem": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeem a reward: holds its cost from your earned points until an administrator decides.
+         * @description Refused with `insufficient_balance` (409) when you have too few points, `out_of_stock` (409)
+         *     when none are left, `limit_reached` (409) past the per-person limit, and 404 for inactive or
+         *     unknown rewards.
+         */
+        post: operations["redeem"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/shares": {
         parameters: {
             query?: never;
@@ -720,6 +1304,29 @@ export interface paths {
         put?: never;
         /** "I posted it", optionally with the public URL of the post; the share becomes `published`. */
         post: operations["mark_published"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/spot-awards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Spot awards the caller gave (managers), newest first. */
+        get: operations["my_awards"];
+        put?: never;
+        /**
+         * Give a spot award to someone in a team you manage, from your budget for this period.
+         * @description Awards above the organisation's approval threshold are reserved and wait for an
+         *     administrator (`status: pending`). Refused with `budget_exhausted` (409) when the budget has
+         *     too little left.
+         */
+        post: operations["create_award"];
         delete?: never;
         options?: never;
         head?: never;
@@ -815,6 +1422,26 @@ export interface paths {
         patch: operations["update_team"];
         trace?: never;
     };
+    "/api/v1/teams/{team_id}/recognition": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recognition in a team and its subteams over a window (managers of the team, administrators).
+         *     Only aggregates, and only when the group has at least the k-anonymity threshold of members.
+         */
+        get: operations["team_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/teams/managed": {
         parameters: {
             query?: never;
@@ -824,6 +1451,98 @@ export interface paths {
         };
         /** Teams the signed-in manager manages, and all teams below them. */
         get: operations["managed_teams"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/thanks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Thank a colleague, optionally with points from your allowance and a company value.
+         * @description Refused with `self_thanks` (400) when thanking yourself, `allowance_exhausted` (409) when the
+         *     points exceed what is left of this period's allowance, and `pair_limit_reached` (409) when you
+         *     already thanked this colleague as often as the organisation allows in the period. The
+         *     recipient gets an email (unless they turned it off); rules may award points for it later.
+         */
+        post: operations["give_thanks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/thanks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One thanks (public, or private to the caller as giver or recipient). */
+        get: operations["get_thanks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Keep a thanks private (off the wall) or make it public again; recipients only. */
+        patch: operations["update_thanks"];
+        trace?: never;
+    };
+    "/api/v1/thanks/{id}/reactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** React to a thanks (idempotent). */
+        post: operations["react"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/thanks/{id}/reactions/{emoji}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove the caller's reaction from a thanks. */
+        delete: operations["unreact"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/thanks/wall": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The thanks wall: public thanks of the organisation, newest first, with reactions. */
+        get: operations["wall"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1005,6 +1724,68 @@ export interface components {
             password: string;
             token: string;
         };
+        AccountMismatch: {
+            /** Format: uuid */
+            account_id: string;
+            /** Format: int64 */
+            balance: number;
+            kind: string;
+            /** Format: int64 */
+            sum_of_entries: number;
+        };
+        ActivateInput: {
+            /**
+             * Format: date-time
+             * @description Evaluate events from this time on (default now). A time in the past replays the stored
+             *     events since then — the same replay a preview over that window shows.
+             */
+            starts_at?: string | null;
+        };
+        /** @description The caller's allowance in the current period. */
+        Allowance: {
+            /**
+             * Format: int64
+             * @description The policy's amount for this period.
+             */
+            amount: number;
+            /**
+             * Format: int64
+             * @description `amount - given`, never below zero.
+             */
+            available: number;
+            /** Format: int64 */
+            given: number;
+            period: string;
+            /** Format: date-time */
+            period_ends_at: string;
+            period_kind: components["schemas"]["PeriodKind"];
+        };
+        /**
+         * @description A giving allowance: `amount` points per `period` for everyone (no team, no role), for a role,
+         *     or for a team. The most specific policy applies: team, then role (the largest of the
+         *     person's roles), then the organisation's default.
+         */
+        AllowancePolicy: {
+            /** Format: int64 */
+            amount: number;
+            /** Format: uuid */
+            id: string;
+            period: components["schemas"]["PeriodKind"];
+            role?: null | components["schemas"]["Role"];
+            /** Format: uuid */
+            team_id?: string | null;
+        };
+        AllowancePolicyInput: {
+            /** Format: int64 */
+            amount: number;
+            period: components["schemas"]["PeriodKind"];
+            role?: null | components["schemas"]["Role"];
+            /** Format: uuid */
+            team_id?: string | null;
+        };
+        AllowancePolicyList: {
+            items: components["schemas"]["AllowancePolicy"][];
+        };
         AuditEntry: {
             action: string;
             /** Format: uuid */
@@ -1020,6 +1801,43 @@ export interface components {
         };
         AuditList: {
             items: components["schemas"]["AuditEntry"][];
+        };
+        Award: {
+            /**
+             * Format: int64
+             * @description Most points one event can award (per-unit awards).
+             */
+            ceiling?: number | null;
+            /**
+             * @description Per-unit awards grow with the square root of the units instead of linearly, so very
+             *     large audiences do not drown out everyone else.
+             */
+            diminishing?: boolean;
+            mode: components["schemas"]["AwardMode"];
+            /** Format: int64 */
+            points: number;
+        };
+        /** @enum {string} */
+        AwardMode: "fixed" | "per_unit";
+        /** @description A manager's budget in the current period. */
+        BudgetView: {
+            /** Format: int64 */
+            amount: number;
+            /**
+             * Format: int64
+             * @description Awards above this many points wait for an administrator.
+             */
+            approval_threshold?: number | null;
+            /** Format: int64 */
+            available: number;
+            period: string;
+            /** Format: date-time */
+            period_ends_at: string;
+            /**
+             * Format: int64
+             * @description Awarded or reserved for pending approval.
+             */
+            used: number;
         };
         CampaignInput: {
             /** @description Only on update: archive (`true`) or restore (`false`). */
@@ -1063,9 +1881,52 @@ export interface components {
             starts_at: string;
             target_team_ids: string[];
         };
+        /** @description Most points one recipient can get from the rule per calendar day, week and month (UTC). */
+        Caps: {
+            /** Format: int64 */
+            day?: number | null;
+            /** Format: int64 */
+            month?: number | null;
+            /** Format: int64 */
+            week?: number | null;
+        };
         ChangePasswordRequest: {
             current_password: string;
             new_password: string;
+        };
+        CompanyValue: {
+            active: boolean;
+            description: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
+        CompanyValueInput: {
+            description?: string;
+            name: string;
+        };
+        CompanyValueList: {
+            items: components["schemas"]["CompanyValue"][];
+        };
+        CompanyValuePatch: {
+            active?: boolean | null;
+            description?: string | null;
+            name?: string | null;
+        };
+        /** @description Which events a rule applies to; every listed condition must hold (empty lists: any). */
+        Conditions: {
+            campaign_ids?: string[];
+            /**
+             * Format: int64
+             * @description The event's units (engagement, points received, milestone) must be at least this.
+             */
+            min_units?: number | null;
+            networks?: components["schemas"]["Network"][];
+            /** @description Only shares whose text the sharer personalised. */
+            personalised_only?: boolean;
+            /** @description The event must carry at least one of these tags (post tags, or a thanks' company value). */
+            tags?: string[];
+            team_ids?: string[];
         };
         ConsentEvent: {
             /** @description `opt_in` or `opt_out`. */
@@ -1091,6 +1952,25 @@ export interface components {
             /** @description Terms version the caller accepted (when opted in). */
             terms_version?: string | null;
         };
+        /** @description The result of recomputing every balance from the entries. */
+        ConsistencyReport: {
+            /** Format: int64 */
+            accounts: number;
+            /**
+             * @description True when every balance equals the sum of its entries, every transaction sums to zero
+             *     and no guarded account is negative.
+             */
+            consistent: boolean;
+            /** Format: int64 */
+            elapsed_ms: number;
+            /** Format: int64 */
+            entries: number;
+            mismatched_accounts: components["schemas"]["AccountMismatch"][];
+            negative_accounts: string[];
+            /** Format: int64 */
+            transactions: number;
+            unbalanced_transactions: string[];
+        };
         CreateInvitationRequest: {
             email: string;
             /** @description Roles granted on acceptance (`employee` is always included). */
@@ -1104,10 +1984,43 @@ export interface components {
             /** Format: uuid */
             parent_id?: string | null;
         };
+        DecisionInput: {
+            /** @description Shown to the requester (e.g. why it was rejected, or delivery details). */
+            note?: string | null;
+        };
         Definition: {
             definition: string;
             /** @description `potential` or `measured`. */
             tier: string;
+        };
+        Economy: {
+            by_kind: components["schemas"]["KindTotal"][];
+            /**
+             * Format: int64
+             * @description Points held for redemptions awaiting a decision.
+             */
+            held: number;
+            /**
+             * Format: int64
+             * @description Points ever issued (rule awards, allowances, manager budgets).
+             */
+            issued: number;
+            /**
+             * Format: int64
+             * @description Points in people's earned accounts: what they could redeem.
+             */
+            outstanding_liability: number;
+            /**
+             * Format: int64
+             * @description Points spent on approved or fulfilled rewards.
+             */
+            redeemed: number;
+            rules: components["schemas"]["RulePerformance"][];
+            /**
+             * Format: int64
+             * @description Unspent giving allowances and manager budgets.
+             */
+            unspent_allowances: number;
         };
         EmailRequest: {
             email: string;
@@ -1252,6 +2165,13 @@ export interface components {
             /** Format: uuid */
             team_id?: string | null;
         };
+        KindTotal: {
+            kind: string;
+            /** Format: int64 */
+            points: number;
+            /** Format: int64 */
+            transactions: number;
+        };
         LeaderboardEntry: {
             /** Format: double */
             clicks_per_share: number;
@@ -1264,6 +2184,32 @@ export interface components {
             shares: number;
             /** Format: uuid */
             user_id: string;
+        };
+        LedgerLine: {
+            /** @description `earned`, `giving` or `manager_budget`. */
+            account: string;
+            /**
+             * Format: int64
+             * @description Positive: credited to the caller's account; negative: debited.
+             */
+            amount: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            entry_id: string;
+            /** @description Which rule and version, which event, which numbers. */
+            explain: unknown;
+            /** @description Transaction kind (`rule_award`, `thanks`, `redemption_hold`, …). */
+            kind: string;
+            period: string;
+            reason: string;
+            /** Format: uuid */
+            reverses_id?: string | null;
+            /** Format: uuid */
+            transaction_id: string;
+        };
+        LedgerLines: {
+            items: components["schemas"]["LedgerLine"][];
         };
         LoginRequest: {
             email: string;
@@ -1281,6 +2227,11 @@ export interface components {
             roles: components["schemas"]["Role"][];
             /** Format: uuid */
             team_id?: string | null;
+        };
+        Multipliers: {
+            /** @description Apply the campaign's points multiplier to shares of its posts. */
+            campaign?: boolean;
+            windows?: components["schemas"]["Window"][];
         };
         MyImpact: {
             by_day: components["schemas"]["Row"][];
@@ -1354,6 +2305,12 @@ export interface components {
             /** Format: int64 */
             opted_in: number;
         };
+        /**
+         * @description The length of an allowance, budget or limit period. Periods are calendar periods in UTC, so
+         *     "this period" is a pure function of the clock: nothing has to be reset when one ends.
+         * @enum {string}
+         */
+        PeriodKind: "day" | "week" | "month" | "quarter" | "year";
         PostInput: {
             /** Format: uuid */
             campaign_id?: string | null;
@@ -1422,6 +2379,65 @@ export interface components {
             title: string;
             url: string;
         };
+        /** @description A person's recognition notification preferences. */
+        Preferences: {
+            /** @description Email me when someone thanks me. */
+            email_on_thanks: boolean;
+        };
+        PreviewInput: {
+            /** Format: int64 */
+            budget?: number | null;
+            /**
+             * Format: int64
+             * @description Replay the events of the last `days` days (1–400, default 30).
+             */
+            days?: number | null;
+            document: components["schemas"]["RuleDocument"];
+        };
+        PreviewResult: {
+            /** Format: int64 */
+            budget?: number | null;
+            budget_exhausted: boolean;
+            /**
+             * Format: int64
+             * @description Budget left after the replay.
+             */
+            budget_remaining?: number | null;
+            by_team: components["schemas"]["TeamTotal"][];
+            /** Format: int64 */
+            events_replayed: number;
+            /**
+             * Format: int64
+             * @description Awards that caps or the budget reduced.
+             */
+            limited_awards: number;
+            /** Format: int64 */
+            matching_events: number;
+            /** Format: int64 */
+            max: number;
+            /**
+             * Format: int64
+             * @description Points per recipient: 50th, 90th and 99th percentile and maximum.
+             */
+            p50: number;
+            /** Format: int64 */
+            p90: number;
+            /** Format: int64 */
+            p99: number;
+            /** Format: int64 */
+            recipients: number;
+            /**
+             * Format: double
+             * @description Share of all points that the ten largest recipients would get (0–1).
+             */
+            top10_share: number;
+            /** Format: int64 */
+            total_points: number;
+            /** Format: date-time */
+            window_end: string;
+            /** Format: date-time */
+            window_start: string;
+        };
         /** @description An RFC 9457 problem document. */
         Problem: {
             /** @description Stable machine-readable code, e.g. `validation_failed`, `not_found`, `rate_limited`. */
@@ -1476,6 +2492,32 @@ export interface components {
             /** @description The public URL of the resulting post on the network, if the employee has it. */
             public_url?: string | null;
         };
+        ReactionInput: {
+            /** @description One of `clap`, `tada`, `heart`, `raised_hands`, `bulb`, `rocket`. */
+            emoji: string;
+        };
+        RedemptionList: {
+            items: components["schemas"]["RedemptionView"][];
+        };
+        RedemptionView: {
+            /** Format: int64 */
+            cost: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+            /** Format: uuid */
+            id: string;
+            note?: string | null;
+            /** Format: uuid */
+            reward_id: string;
+            reward_name: string;
+            /** @description `requested`, `approved`, `fulfilled`, `rejected` or `cancelled`. */
+            status: string;
+            /** Format: uuid */
+            user_id: string;
+            user_name: string;
+        };
         RefreshRequest: {
             refresh_token: string;
         };
@@ -1483,8 +2525,72 @@ export interface components {
             password: string;
             token: string;
         };
+        Reversal: {
+            /** Format: uuid */
+            reverses_id: string;
+            /** Format: uuid */
+            transaction_id: string;
+        };
+        ReverseInput: {
+            /** @description Why the transaction is corrected (1 to 500 characters). */
+            reason: string;
+        };
         ReviewInput: {
             note?: string;
+        };
+        RewardInput: {
+            active?: boolean | null;
+            /** Format: int64 */
+            cost: number;
+            description?: string;
+            limit_period?: null | components["schemas"]["PeriodKind"];
+            name: string;
+            /** Format: int32 */
+            per_user_limit?: number;
+            /**
+             * Format: int64
+             * @description Null or absent: unlimited.
+             */
+            stock?: number | null;
+        };
+        RewardList: {
+            items: components["schemas"]["RewardView"][];
+        };
+        RewardPatch: {
+            active?: boolean | null;
+            /** Format: int64 */
+            cost?: number | null;
+            description?: string | null;
+            limit_period?: null | components["schemas"]["PeriodKind"];
+            name?: string | null;
+            /** Format: int32 */
+            per_user_limit?: number | null;
+            /**
+             * Format: int64
+             * @description Set a new stock level; use `unlimited: true` to remove the limit.
+             */
+            stock?: number | null;
+            unlimited?: boolean;
+        };
+        RewardView: {
+            active: boolean;
+            /** Format: int64 */
+            cost: number;
+            description: string;
+            /** Format: uuid */
+            id: string;
+            limit_period: components["schemas"]["PeriodKind"];
+            name: string;
+            /**
+             * Format: int32
+             * @description Most redemptions per person per `limit_period` (0: no limit).
+             */
+            per_user_limit: number;
+            /**
+             * Format: int64
+             * @description Items left; null for unlimited.
+             */
+            stock?: number | null;
         };
         /**
          * @description What a user may do in their organisation; a user may hold several.
@@ -1505,6 +2611,124 @@ export interface components {
              * @description 1-based line number in the file (the header is line 1).
              */
             row: number;
+        };
+        /** @description One version of a rule. */
+        RuleDocument: {
+            award: components["schemas"]["Award"];
+            caps?: components["schemas"]["Caps"];
+            conditions?: components["schemas"]["Conditions"];
+            multipliers?: components["schemas"]["Multipliers"];
+            /**
+             * Format: int64
+             * @description Milestone for `human_clicks_reached` and `unique_visitors_reached`.
+             */
+            threshold?: number | null;
+            trigger: components["schemas"]["Trigger"];
+        };
+        RuleInput: {
+            /**
+             * Format: int64
+             * @description Programme budget in points (null: unlimited).
+             */
+            budget?: number | null;
+            document: components["schemas"]["RuleDocument"];
+            name: string;
+        };
+        RuleList: {
+            items: components["schemas"]["RuleView"][];
+        };
+        RulePerformance: {
+            /** Format: int64 */
+            awards: number;
+            /** Format: int64 */
+            budget?: number | null;
+            /**
+             * Format: double
+             * @description `points / budget` (0–1), when there is a budget.
+             */
+            budget_burn?: number | null;
+            /**
+             * Format: int64
+             * @description Awards that caps or the budget reduced.
+             */
+            limited_awards: number;
+            name: string;
+            /** Format: int64 */
+            points: number;
+            /** Format: int64 */
+            recipients: number;
+            /** Format: uuid */
+            rule_id: string;
+            status: string;
+        };
+        RuleUpdate: {
+            /**
+             * Format: int64
+             * @description Replaces the budget (null: unlimited).
+             */
+            budget?: number | null;
+            document?: null | components["schemas"]["RuleDocument"];
+            name?: string | null;
+        };
+        RuleVersionView: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            created_by?: string | null;
+            document: components["schemas"]["RuleDocument"];
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: int32 */
+            version: number;
+        };
+        RuleView: {
+            /** Format: int64 */
+            budget?: number | null;
+            budget_exhausted: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int32 */
+            current_version: number;
+            document: components["schemas"]["RuleDocument"];
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /**
+             * Format: int64
+             * @description Points the rule has awarded (all versions).
+             */
+            spent: number;
+            /** @description `draft`, `active` or `paused`. */
+            status: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description Every version, newest first (on the single-rule view). */
+            versions?: components["schemas"]["RuleVersionView"][];
+        };
+        /** @description Limits and budgets of the recognition programme. */
+        Settings: {
+            /**
+             * Format: int64
+             * @description Each manager's spot-award budget per `manager_budget_period`.
+             */
+            manager_budget: number;
+            manager_budget_period: components["schemas"]["PeriodKind"];
+            /**
+             * Format: int32
+             * @description Most thanks one person may give the same colleague per `pair_limit_period` (0: no limit).
+             */
+            pair_limit_per_period: number;
+            pair_limit_period: components["schemas"]["PeriodKind"];
+            /**
+             * Format: int64
+             * @description Spot awards above this many points wait for an administrator's approval (null: never).
+             */
+            spot_approval_threshold?: number | null;
+            /**
+             * Format: int64
+             * @description Most points one thanks may carry.
+             */
+            thanks_max_points: number;
         };
         ShareCreated: {
             /**
@@ -1559,6 +2783,36 @@ export interface components {
             text: string;
             /** @description The link to post: counts clicks, then redirects to the post's destination. */
             tracked_url: string;
+        };
+        SpotAwardInput: {
+            /** Format: int64 */
+            points: number;
+            /** @description Why: shown to the recipient and kept in the ledger (1 to 500 characters). */
+            reason: string;
+            /** Format: uuid */
+            recipient_id: string;
+        };
+        SpotAwardList: {
+            items: components["schemas"]["SpotAwardView"][];
+        };
+        SpotAwardView: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            manager_id: string;
+            period: string;
+            /** Format: int64 */
+            points: number;
+            reason: string;
+            /** Format: uuid */
+            recipient_id: string;
+            recipient_name: string;
+            /** @description `awarded`, `pending` (waiting for an administrator) or `rejected`. */
+            status: string;
         };
         SuggestionInput: {
             summary?: string;
@@ -1622,6 +2876,49 @@ export interface components {
         TeamList: {
             items: components["schemas"]["TeamView"][];
         };
+        TeamRecognition: {
+            by_value: components["schemas"]["ValueCount"][];
+            /**
+             * Format: double
+             * @description Members who gave at least one thanks, as a share of members (0–1).
+             */
+            giving_participation: number;
+            /** Format: int32 */
+            k_anonymity: number;
+            /**
+             * Format: int64
+             * @description Active members of the team and its subteams.
+             */
+            members: number;
+            /** Format: int64 */
+            points_received: number;
+            /**
+             * Format: double
+             * @description Members who received at least one thanks, as a share of members (0–1).
+             */
+            receiving_participation: number;
+            /**
+             * @description False when the group is smaller than the k-anonymity threshold; the figures are then
+             *     withheld (zero).
+             */
+            shown: boolean;
+            /** Format: uuid */
+            team_id: string;
+            /** Format: int64 */
+            thanks_given: number;
+            /** Format: int64 */
+            thanks_received: number;
+            /** Format: date-time */
+            window_start: string;
+        };
+        TeamTotal: {
+            /** Format: int64 */
+            points: number;
+            /** Format: int64 */
+            recipients: number;
+            /** Format: uuid */
+            team_id?: string | null;
+        };
         TeamView: {
             /** Format: uuid */
             id: string;
@@ -1634,6 +2931,54 @@ export interface components {
             name: string;
             /** Format: uuid */
             parent_id?: string | null;
+        };
+        ThanksInput: {
+            /** @description 1 to 500 characters. */
+            message: string;
+            /**
+             * Format: int64
+             * @description Points from the giver's allowance (0 for thanks without points).
+             */
+            points?: number;
+            /** Format: uuid */
+            recipient_id: string;
+            /**
+             * Format: uuid
+             * @description A company value the thanks recognises.
+             */
+            value_id?: string | null;
+        };
+        ThanksList: {
+            items: components["schemas"]["ThanksView"][];
+        };
+        ThanksPatch: {
+            /** @description Only the recipient may hide a thanks from the wall. */
+            private: boolean;
+        };
+        ThanksView: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            giver_id: string;
+            giver_name: string;
+            /** Format: uuid */
+            id: string;
+            message: string;
+            /** @description Reactions the caller left. */
+            my_reactions: string[];
+            /** Format: int64 */
+            points: number;
+            private: boolean;
+            /** @description Reaction → count. */
+            reactions: {
+                [key: string]: number;
+            };
+            /** Format: uuid */
+            recipient_id: string;
+            recipient_name: string;
+            /** Format: uuid */
+            value_id?: string | null;
+            value_name?: string | null;
         };
         TokenRequest: {
             token: string;
@@ -1680,6 +3025,11 @@ export interface components {
             /** @description Monday of the week. */
             week: string;
         };
+        /**
+         * @description What a rule reacts to.
+         * @enum {string}
+         */
+        Trigger: "share_created" | "share_published" | "first_share" | "campaign_share" | "engagement_reported" | "human_clicks_reached" | "unique_visitors_reached" | "network_linked" | "thanks_received";
         UpdateMeRequest: {
             display_name?: string | null;
         };
@@ -1724,9 +3074,42 @@ export interface components {
             /** Format: uuid */
             team_id?: string | null;
         };
+        ValueCount: {
+            /** Format: int64 */
+            thanks: number;
+            value: string;
+        };
+        Wallet: {
+            /**
+             * Format: int64
+             * @description Spendable points.
+             */
+            earned: number;
+            /** @description The giving allowance of the current period. */
+            giving: components["schemas"]["Allowance"];
+            /**
+             * Format: int64
+             * @description Points held for redemptions waiting for a decision.
+             */
+            held: number;
+            /**
+             * Format: int64
+             * @description Everything ever credited to the earned account.
+             */
+            lifetime_earned: number;
+        };
         Warning: {
             code: string;
             message: string;
+        };
+        /** @description A multiplier for events inside a date window. */
+        Window: {
+            /** Format: double */
+            factor: number;
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
         };
     };
     responses: never;
@@ -1768,6 +3151,1060 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_policies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllowancePolicyList"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AllowancePolicyInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllowancePolicy"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    consistency: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsistencyReport"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    economy: {
+        parameters: {
+            query?: {
+                /** @description `json` (default) or `csv`. */
+                format?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Economy"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Settings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reverse_transaction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReverseInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reversal"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_value: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompanyValueInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompanyValue"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_value: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompanyValuePatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompanyValue"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    redemption_queue: {
+        parameters: {
+            query?: {
+                /** @description `json` (default) or `csv`. */
+                format?: string;
+                limit?: number;
+                offset?: number;
+                /** @description Status to list (default `requested`); `all` for every status. */
+                status?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedemptionList"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approve_redemption: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional note */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedemptionView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    fulfil_redemption: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional note */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedemptionView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reject_redemption: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional note */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedemptionView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_reward: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RewardInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RewardView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_reward: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RewardPatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RewardView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleList"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleUpdate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    activate_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActivateInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pause_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    preview_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewResult"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_awards: {
+        parameters: {
+            query?: {
+                /** @description `pending` (default), `awarded`, `rejected` or `all`. */
+                status?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpotAwardList"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approve_award: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpotAwardView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reject_award: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpotAwardView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2860,6 +5297,40 @@ export interface operations {
             };
         };
     };
+    my_ledger: {
+        parameters: {
+            query?: {
+                /** @description Only this account kind (`earned`, `giving`, `manager_budget`). */
+                account?: string;
+                /** @description `json` (default) or `csv`. */
+                format?: string;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerLines"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_profiles: {
         parameters: {
             query?: never;
@@ -2994,6 +5465,136 @@ export interface operations {
             };
         };
     };
+    get_preferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preferences"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_preferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Preferences"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preferences"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_redemptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedemptionList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancel_redemption: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedemptionView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     my_shares: {
         parameters: {
             query?: never;
@@ -3009,6 +5610,100 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ShareList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    budget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_thanks: {
+        parameters: {
+            query?: {
+                /** @description `received` (default) or `given`. */
+                direction?: string;
+                /** @description `json` (default) or `csv`. */
+                format?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThanksList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    wallet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Wallet"];
                 };
             };
             401: {
@@ -3439,6 +6134,101 @@ export interface operations {
             };
         };
     };
+    list_values: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompanyValueList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    catalogue: {
+        parameters: {
+            query?: {
+                /** @description Administrators: include inactive items. */
+                all?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RewardList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    redeem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedemptionView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Insufficient balance, out of stock or limit reached */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     create_share: {
         parameters: {
             query?: never;
@@ -3553,6 +6343,80 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_awards: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpotAwardList"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_award: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SpotAwardInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpotAwardView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3898,6 +6762,48 @@ export interface operations {
             };
         };
     };
+    team_summary: {
+        parameters: {
+            query?: {
+                /** @description Days back from now (1–400, default 30). */
+                days?: number;
+                /** @description `json` (default) or `csv`. */
+                format?: string;
+            };
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamRecognition"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     managed_teams: {
         parameters: {
             query?: never;
@@ -3924,6 +6830,228 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    give_thanks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ThanksInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThanksView"];
+                };
+            };
+            /** @description Self-thanks */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Allowance exhausted or pair limit reached */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_thanks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThanksView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_thanks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ThanksPatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThanksView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    react: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReactionInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThanksView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unreact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                emoji: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThanksView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    wall: {
+        parameters: {
+            query?: {
+                /** @description Items per page (default 50). */
+                limit?: number;
+                /** @description Items to skip (default 0). */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThanksList"];
+                };
+            };
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

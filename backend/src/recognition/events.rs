@@ -1,0 +1,287 @@
+//! The recognition event inbox: durable facts that reward rules react to.
+//!
+//! Places that cause a fact write it with [`emit`] in the same transaction as the change
+//! (a share created or published, engagement reported, a network linked, thanks received), so an
+//! event exists exactly when its cause was committed. Facts that are thresholds over counters
+//! (a share's human clicks or unique visitors reaching a milestone) are derived from the reach
+//! rollup by [`derive_reach_milestones`], which the rules job runs before evaluating. Every
+//! event has a dedupe key unique per organisation, so emitting a fact twice stores it once.
+//! Rules are evaluated later by the scheduled `rules` job, never inside the request.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    sea_query::Expr,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::{
+    entities::{reach_daily, recognition_event, share},
+    error::AppResult,
+};
+
+/// Event kinds.
+pub mod kind {
+    pub const SHARE_CREATED: &str = "share_created";
+    pub const SHARE_PUBLISHED: &str = "share_published";
+    pub const ENGAGEMENT_REPORTED: &str = "engagement_reported";
+    pub const HUMAN_CLICKS_REACHED: &str = "human_clicks_reached";
+    pub const UNIQUE_VISITORS_REACHED: &str = "unique_visitors_reached";
+    pub const NETWORK_LINKED: &str = "network_linked";
+    pub const THANKS_RECEIVED: &str = "thanks_received";
+    pub const ALL: [&str; 7] = [
+        SHARE_CREATED,
+        SHARE_PUBLISHED,
+        ENGAGEMENT_REPORTED,
+        HUMAN_CLICKS_REACHED,
+        UNIQUE_VISITORS_REACHED,
+        NETWORK_LINKED,
+        THANKS_RECEIVED,
+    ];
+}
+
+/// Milestones at which click and visitor events are derived; rules with a threshold trigger
+/// name one of them.
+pub const MILESTONES: [i64; 15] = [
+    1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000,
+];
+
+/// A fact to store.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub org_id: Uuid,
+    pub kind: &'static str,
+    /// The person the fact is about (and whom rules award).
+    pub user_id: Uuid,
+    pub team_id: Option<Uuid>,
+    /// Unique per organisation: the same fact emitted twice is stored once.
+    pub dedupe_key: String,
+    /// Quantity for per-unit awards (engagement, milestone value, points received…).
+    pub units: i64,
+    /// Attributes rules can filter on: `network`, `campaign_id`, `post_id`, `share_id`,
+    /// `tags`, `first`, `personalised`, `milestone`, `value_id`.
+    pub payload: Value,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Stores an event in the caller's transaction; false when it was already stored.
+pub async fn emit(db: &impl ConnectionTrait, event: NewEvent) -> AppResult<bool> {
+    let inserted = recognition_event::Entity::insert(recognition_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(event.org_id),
+        kind: Set(event.kind.to_owned()),
+        user_id: Set(event.user_id),
+        team_id: Set(event.team_id),
+        dedupe_key: Set(event.dedupe_key),
+        units: Set(event.units),
+        payload: Set(event.payload),
+        occurred_at: Set(event.occurred_at),
+        created_at: Set(Utc::now()),
+        processed_at: Set(None),
+    })
+    .on_conflict_do_nothing_on([
+        recognition_event::Column::OrgId,
+        recognition_event::Column::DedupeKey,
+    ])
+    .exec_without_returning(db)
+    .await?;
+    Ok(matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0))
+}
+
+/// The attributes of a share that rules filter on.
+pub fn share_payload(share: &share::Model, tags: &Value, first: bool) -> Value {
+    json!({
+        "share_id": share.id,
+        "post_id": share.post_id,
+        "campaign_id": share.campaign_id,
+        "network": share.network,
+        "personalised": share.personalised,
+        "tags": tags,
+        "first": first,
+    })
+}
+
+/// Emits milestone events for shares whose human clicks or unique visitors (summed over days
+/// in the reach rollup) crossed a milestone. Only shares with rollup rows for the last two days
+/// are looked at: older shares cannot have new clicks. Answers how many events were new.
+pub async fn derive_reach_milestones(db: &impl ConnectionTrait) -> AppResult<usize> {
+    let since = crate::advocacy::day_of(Utc::now() - Duration::days(1));
+    let active: Vec<Uuid> = reach_daily::Entity::find()
+        .select_only()
+        .column(reach_daily::Column::ShareId)
+        .filter(reach_daily::Column::Day.gte(since))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    milestones_for(db, &active).await
+}
+
+/// Emits the milestone events that the reach rollup of these shares has reached.
+pub async fn milestones_for(db: &impl ConnectionTrait, active: &[Uuid]) -> AppResult<usize> {
+    let mut new = 0;
+    for chunk in active.chunks(200) {
+        let totals: Vec<(Uuid, i64, i64)> = reach_daily::Entity::find()
+            .select_only()
+            .column(reach_daily::Column::ShareId)
+            .column_as(
+                Expr::cust("CAST(COALESCE(SUM(human_clicks), 0) AS BIGINT)"),
+                "human",
+            )
+            .column_as(
+                Expr::cust("CAST(COALESCE(SUM(unique_visitors), 0) AS BIGINT)"),
+                "visitors",
+            )
+            .filter(reach_daily::Column::ShareId.is_in(chunk.to_vec()))
+            .group_by(reach_daily::Column::ShareId)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let shares = share::Entity::find()
+            .filter(share::Column::Id.is_in(chunk.to_vec()))
+            .all(db)
+            .await?;
+        for (share_id, human, visitors) in totals {
+            let Some(share) = shares.iter().find(|s| s.id == share_id) else {
+                continue;
+            };
+            let Some(user_id) = share.user_id else {
+                continue;
+            };
+            for (event_kind, total, label) in [
+                (kind::HUMAN_CLICKS_REACHED, human, "clicks"),
+                (kind::UNIQUE_VISITORS_REACHED, visitors, "visitors"),
+            ] {
+                for milestone in MILESTONES.iter().copied().filter(|m| *m <= total) {
+                    let mut payload = share_payload(share, &Value::Null, false);
+                    payload["milestone"] = json!(milestone);
+                    if emit(
+                        db,
+                        NewEvent {
+                            org_id: share.org_id,
+                            kind: event_kind,
+                            user_id,
+                            team_id: share.team_id,
+                            dedupe_key: format!("{label}:{}:{milestone}", share.id),
+                            units: milestone,
+                            payload,
+                            occurred_at: Utc::now(),
+                        },
+                    )
+                    .await?
+                    {
+                        new += 1;
+                    }
+                }
+            }
+        }
+    }
+    Ok(new)
+}
+
+/// `share_created`, marking a person's first share (called in the share's transaction, after
+/// the insert, so the new share itself is counted).
+pub async fn share_created(
+    db: &impl ConnectionTrait,
+    share: &share::Model,
+    tags: &Value,
+) -> AppResult<()> {
+    let Some(user_id) = share.user_id else {
+        return Ok(());
+    };
+    use sea_orm::PaginatorTrait;
+    let count = share::Entity::find()
+        .filter(share::Column::OrgId.eq(share.org_id))
+        .filter(share::Column::UserId.eq(user_id))
+        .count(db)
+        .await?;
+    emit(
+        db,
+        NewEvent {
+            org_id: share.org_id,
+            kind: kind::SHARE_CREATED,
+            user_id,
+            team_id: share.team_id,
+            dedupe_key: format!("share_created:{}", share.id),
+            units: 1,
+            payload: share_payload(share, tags, count == 1),
+            occurred_at: share.created_at,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// `share_published` ("I posted it"), once per share.
+pub async fn share_published(db: &impl ConnectionTrait, share: &share::Model) -> AppResult<()> {
+    let Some(user_id) = share.user_id else {
+        return Ok(());
+    };
+    emit(
+        db,
+        NewEvent {
+            org_id: share.org_id,
+            kind: kind::SHARE_PUBLISHED,
+            user_id,
+            team_id: share.team_id,
+            dedupe_key: format!("share_published:{}", share.id),
+            units: 1,
+            payload: share_payload(share, &Value::Null, false),
+            occurred_at: Utc::now(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// `engagement_reported`, one per report, with reactions + comments + reshares as units.
+pub async fn engagement_reported(
+    db: &impl ConnectionTrait,
+    share: &share::Model,
+    report_id: Uuid,
+    engagement: i64,
+) -> AppResult<()> {
+    let Some(user_id) = share.user_id else {
+        return Ok(());
+    };
+    emit(
+        db,
+        NewEvent {
+            org_id: share.org_id,
+            kind: kind::ENGAGEMENT_REPORTED,
+            user_id,
+            team_id: share.team_id,
+            dedupe_key: format!("engagement:{report_id}"),
+            units: engagement,
+            payload: share_payload(share, &Value::Null, false),
+            occurred_at: Utc::now(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// `network_linked`, the first time a person links a network.
+pub async fn network_linked(
+    db: &impl ConnectionTrait,
+    user: &crate::http::extract::AuthUser,
+    network: &str,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    emit(
+        db,
+        NewEvent {
+            org_id: user.org_id,
+            kind: kind::NETWORK_LINKED,
+            user_id: user.user_id,
+            team_id: user.team_id,
+            dedupe_key: format!("network_linked:{}:{network}", user.user_id),
+            units: 1,
+            payload: json!({ "network": network }),
+            occurred_at: at,
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,1623 @@
+//! Reward rules: versioned documents that administrators edit, evaluated by the scheduled
+//! `rules` job against the event inbox, and previewed by replaying stored events.
+//!
+//! - A rule has a name, a status (`draft`, `active`, `paused`), an optional programme budget and
+//!   numbered versions; every edit writes a new version and every award records the version
+//!   that produced it.
+//! - Awards are idempotent per (rule, event, recipient): a `rule_awards` row with that unique
+//!   key is written with the ledger transaction (whose idempotency key also names the version),
+//!   so replaying events — or activating a new version over events an older version already
+//!   rewarded — awards nothing twice. Attempts that caps or the budget cut to zero are recorded
+//!   with zero points.
+//! - Caps per recipient per day/week/month award the remainder up to the cap; a budget awards
+//!   the remainder of the budget, then nothing, and alerts administrators once by email.
+//! - Evaluation ([`Engine`]) is one piece of code used by both the job (writing) and the
+//!   preview (in memory, writing nothing), processing events in (time, id) order, so a preview
+//!   over a window equals what activating the rule from the start of that window produces.
+
+use std::collections::{HashMap, HashSet};
+
+use axum::{Json, extract::State, http::StatusCode};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::{
+    events,
+    ledger::{self, Posting, kind, tx},
+};
+use crate::{
+    advocacy::Network,
+    audit,
+    auth::Role,
+    entities::{
+        campaign, recognition_event, reward_rule, reward_rule_version, rule_award, user, user_role,
+    },
+    error::{AppError, AppResult, Problem, Validator},
+    http::extract::{Admin, AppJson, AppPath},
+    mail::{outbox, templates},
+    state::AppState,
+    tenancy::OrgScoped,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_rules, create_rule))
+        .routes(routes!(get_rule, update_rule))
+        .routes(routes!(activate_rule))
+        .routes(routes!(pause_rule))
+        .routes(routes!(preview_rule))
+}
+
+pub const DRAFT: &str = "draft";
+pub const ACTIVE: &str = "active";
+pub const PAUSED: &str = "paused";
+
+/// What a rule reacts to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    ShareCreated,
+    SharePublished,
+    /// A person's first share ever.
+    FirstShare,
+    /// A share of a post that belongs to a campaign.
+    CampaignShare,
+    EngagementReported,
+    /// A share's human clicks reached `threshold` (one of the milestones).
+    HumanClicksReached,
+    /// A share's unique visitors reached `threshold` (one of the milestones).
+    UniqueVisitorsReached,
+    NetworkLinked,
+    ThanksReceived,
+}
+
+impl Trigger {
+    pub fn event_kind(self) -> &'static str {
+        match self {
+            Self::ShareCreated | Self::FirstShare | Self::CampaignShare => {
+                events::kind::SHARE_CREATED
+            }
+            Self::SharePublished => events::kind::SHARE_PUBLISHED,
+            Self::EngagementReported => events::kind::ENGAGEMENT_REPORTED,
+            Self::HumanClicksReached => events::kind::HUMAN_CLICKS_REACHED,
+            Self::UniqueVisitorsReached => events::kind::UNIQUE_VISITORS_REACHED,
+            Self::NetworkLinked => events::kind::NETWORK_LINKED,
+            Self::ThanksReceived => events::kind::THANKS_RECEIVED,
+        }
+    }
+
+    fn needs_threshold(self) -> bool {
+        matches!(self, Self::HumanClicksReached | Self::UniqueVisitorsReached)
+    }
+}
+
+/// Which events a rule applies to; every listed condition must hold (empty lists: any).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Conditions {
+    #[serde(default)]
+    pub networks: Vec<Network>,
+    #[serde(default)]
+    pub campaign_ids: Vec<Uuid>,
+    #[serde(default)]
+    pub team_ids: Vec<Uuid>,
+    /// The event must carry at least one of these tags (post tags, or a thanks' company value).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The event's units (engagement, points received, milestone) must be at least this.
+    pub min_units: Option<i64>,
+    /// Only shares whose text the sharer personalised.
+    #[serde(default)]
+    pub personalised_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AwardMode {
+    /// `points` per matching event.
+    Fixed,
+    /// `points` per unit of the event (e.g. per engagement), up to `ceiling`.
+    PerUnit,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Award {
+    pub mode: AwardMode,
+    pub points: i64,
+    /// Most points one event can award (per-unit awards).
+    pub ceiling: Option<i64>,
+    /// Per-unit awards grow with the square root of the units instead of linearly, so very
+    /// large audiences do not drown out everyone else.
+    #[serde(default)]
+    pub diminishing: bool,
+}
+
+/// A multiplier for events inside a date window.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub factor: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Multipliers {
+    /// Apply the campaign's points multiplier to shares of its posts.
+    #[serde(default)]
+    pub campaign: bool,
+    #[serde(default)]
+    pub windows: Vec<Window>,
+}
+
+/// Most points one recipient can get from the rule per calendar day, week and month (UTC).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Caps {
+    pub day: Option<i64>,
+    pub week: Option<i64>,
+    pub month: Option<i64>,
+}
+
+/// One version of a rule.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDocument {
+    pub trigger: Trigger,
+    /// Milestone for `human_clicks_reached` and `unique_visitors_reached`.
+    pub threshold: Option<i64>,
+    #[serde(default)]
+    pub conditions: Conditions,
+    pub award: Award,
+    #[serde(default)]
+    pub multipliers: Multipliers,
+    #[serde(default)]
+    pub caps: Caps,
+}
+
+impl RuleDocument {
+    pub fn validate(&self) -> AppResult<()> {
+        let mut v = Validator::new();
+        if self.trigger.needs_threshold() {
+            v.check(
+                self.threshold
+                    .is_some_and(|t| events::MILESTONES.contains(&t)),
+                "document.threshold",
+                &format!("must be one of the milestones {:?}", events::MILESTONES),
+            );
+        }
+        v.check(
+            (1..=1_000_000).contains(&self.award.points),
+            "document.award.points",
+            "must be between 1 and 1000000",
+        );
+        v.check(
+            self.award
+                .ceiling
+                .is_none_or(|c| (1..=10_000_000).contains(&c)),
+            "document.award.ceiling",
+            "must be between 1 and 10000000",
+        );
+        for w in &self.multipliers.windows {
+            v.check(
+                w.from < w.to && w.factor.is_finite() && (0.0..=100.0).contains(&w.factor),
+                "document.multipliers.windows",
+                "each window needs from < to and a factor between 0 and 100",
+            );
+        }
+        for (field, cap) in [
+            ("document.caps.day", self.caps.day),
+            ("document.caps.week", self.caps.week),
+            ("document.caps.month", self.caps.month),
+        ] {
+            v.check(
+                cap.is_none_or(|c| (0..=10_000_000).contains(&c)),
+                field,
+                "must be between 0 and 10000000",
+            );
+        }
+        v.check(
+            self.conditions.tags.len() <= 50
+                && self.conditions.campaign_ids.len() <= 200
+                && self.conditions.team_ids.len() <= 500,
+            "document.conditions",
+            "too many entries",
+        );
+        v.finish()
+    }
+}
+
+/// An event as rules see it.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub kind: String,
+    pub user_id: Uuid,
+    pub team_id: Option<Uuid>,
+    pub units: i64,
+    pub payload: Value,
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl From<recognition_event::Model> for Event {
+    fn from(e: recognition_event::Model) -> Self {
+        Self {
+            id: e.id,
+            org_id: e.org_id,
+            kind: e.kind,
+            user_id: e.user_id,
+            team_id: e.team_id,
+            units: e.units,
+            payload: e.payload,
+            occurred_at: e.occurred_at,
+        }
+    }
+}
+
+/// A rule version to evaluate.
+#[derive(Debug, Clone)]
+pub struct RuleRun {
+    pub rule_id: Uuid,
+    pub version: i32,
+    pub name: String,
+    pub document: RuleDocument,
+    pub starts_at: DateTime<Utc>,
+    pub budget: Option<i64>,
+}
+
+/// Points an event is worth under a rule before caps and budget, and how they were computed;
+/// `None` when the rule does not apply.
+pub fn base_points(
+    doc: &RuleDocument,
+    event: &Event,
+    campaigns: &HashMap<Uuid, f64>,
+) -> Option<(i64, Value)> {
+    if event.kind != doc.trigger.event_kind() {
+        return None;
+    }
+    let p = &event.payload;
+    let campaign = p["campaign_id"]
+        .as_str()
+        .and_then(|c| c.parse::<Uuid>().ok());
+    match doc.trigger {
+        Trigger::FirstShare if p["first"] != Value::Bool(true) => return None,
+        Trigger::CampaignShare if campaign.is_none() => return None,
+        Trigger::HumanClicksReached | Trigger::UniqueVisitorsReached
+            if p["milestone"].as_i64() != doc.threshold =>
+        {
+            return None;
+        }
+        _ => {}
+    }
+    let c = &doc.conditions;
+    if !c.networks.is_empty()
+        && !c
+            .networks
+            .iter()
+            .any(|n| p["network"].as_str() == Some(n.as_str()))
+    {
+        return None;
+    }
+    if !c.campaign_ids.is_empty() && !campaign.is_some_and(|id| c.campaign_ids.contains(&id)) {
+        return None;
+    }
+    if !c.team_ids.is_empty() && !event.team_id.is_some_and(|t| c.team_ids.contains(&t)) {
+        return None;
+    }
+    if !c.tags.is_empty() {
+        let tags: Vec<&str> = p["tags"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if !c
+            .tags
+            .iter()
+            .any(|t| tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
+        {
+            return None;
+        }
+    }
+    if c.min_units.is_some_and(|m| event.units < m) {
+        return None;
+    }
+    if c.personalised_only && p["personalised"] != Value::Bool(true) {
+        return None;
+    }
+    let award = &doc.award;
+    let mut base = match award.mode {
+        AwardMode::Fixed => award.points as f64,
+        AwardMode::PerUnit if award.diminishing => {
+            award.points as f64 * (event.units.max(0) as f64).sqrt()
+        }
+        AwardMode::PerUnit => award.points as f64 * event.units.max(0) as f64,
+    };
+    if let Some(ceiling) = award.ceiling {
+        base = base.min(ceiling as f64);
+    }
+    let mut factor = 1.0;
+    let mut campaign_factor = None;
+    if doc.multipliers.campaign
+        && let Some(m) = campaign.and_then(|id| campaigns.get(&id))
+    {
+        factor *= m;
+        campaign_factor = Some(*m);
+    }
+    let mut window_factors = Vec::new();
+    for w in &doc.multipliers.windows {
+        if event.occurred_at >= w.from && event.occurred_at < w.to {
+            factor *= w.factor;
+            window_factors.push(w.factor);
+        }
+    }
+    let points = (base * factor).round().clamp(0.0, 1e12) as i64;
+    Some((
+        points,
+        json!({
+            "mode": award.mode,
+            "units": event.units,
+            "points_per_unit": award.points,
+            "ceiling": award.ceiling,
+            "diminishing": award.diminishing,
+            "base": base,
+            "campaign_multiplier": campaign_factor,
+            "window_multipliers": window_factors,
+            "requested": points,
+        }),
+    ))
+}
+
+/// The outcome of one (rule, event) evaluation after caps and budget.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub recipient: Uuid,
+    pub requested: i64,
+    pub points: i64,
+    pub limited_by: Option<&'static str>,
+    pub explain: Value,
+}
+
+/// Evaluation state: cap usage per (rule, recipient, period) and spending per rule. The job
+/// loads usage from the database before deciding; the preview starts from nothing.
+#[derive(Debug, Default)]
+pub struct Engine {
+    pub campaigns: HashMap<Uuid, f64>,
+    usage: HashMap<(Uuid, Uuid, String), i64>,
+    spent: HashMap<Uuid, i64>,
+}
+
+const CAP_PERIODS: [(&str, super::PeriodKind); 3] = [
+    ("cap_day", super::PeriodKind::Day),
+    ("cap_week", super::PeriodKind::Week),
+    ("cap_month", super::PeriodKind::Month),
+];
+
+fn cap_of(caps: &Caps, label: &str) -> Option<i64> {
+    match label {
+        "cap_day" => caps.day,
+        "cap_week" => caps.week,
+        _ => caps.month,
+    }
+}
+
+impl Engine {
+    fn has_usage(&self, rule: Uuid, recipient: Uuid, period: &str) -> bool {
+        self.usage
+            .contains_key(&(rule, recipient, period.to_owned()))
+    }
+
+    /// Loads what the rule already awarded a recipient in the cap periods of `at`, and what it
+    /// spent in total, unless known.
+    pub async fn load(
+        &mut self,
+        db: &impl ConnectionTrait,
+        run: &RuleRun,
+        org_id: Uuid,
+        recipient: Uuid,
+        at: DateTime<Utc>,
+    ) -> AppResult<()> {
+        for (label, kind) in CAP_PERIODS {
+            if cap_of(&run.document.caps, label).is_none() {
+                continue;
+            }
+            let period = kind.period(at);
+            if self.has_usage(run.rule_id, recipient, &period.key) {
+                continue;
+            }
+            let points: Vec<i64> = rule_award::Entity::find_in(org_id)
+                .select_only()
+                .column(rule_award::Column::Points)
+                .filter(rule_award::Column::RuleId.eq(run.rule_id))
+                .filter(rule_award::Column::RecipientId.eq(recipient))
+                .filter(rule_award::Column::OccurredAt.gte(period.start))
+                .filter(rule_award::Column::OccurredAt.lt(period.end))
+                .into_tuple()
+                .all(db)
+                .await?;
+            self.usage
+                .insert((run.rule_id, recipient, period.key), points.iter().sum());
+        }
+        if run.budget.is_some() && !self.spent.contains_key(&run.rule_id) {
+            let spent = rule_spent(db, org_id, &[run.rule_id])
+                .await?
+                .get(&run.rule_id)
+                .copied()
+                .unwrap_or(0);
+            self.spent.insert(run.rule_id, spent);
+        }
+        Ok(())
+    }
+
+    /// Decides one event under one rule version and records the result in the state.
+    pub fn decide(&mut self, run: &RuleRun, event: &Event) -> Option<Decision> {
+        if event.occurred_at < run.starts_at {
+            return None;
+        }
+        let (requested, mut explain) = base_points(&run.document, event, &self.campaigns)?;
+        let mut points = requested;
+        let mut limited_by = None;
+        let mut periods = Vec::new();
+        for (label, kind) in CAP_PERIODS {
+            let Some(cap) = cap_of(&run.document.caps, label) else {
+                continue;
+            };
+            let key = kind.period(event.occurred_at).key;
+            let used = self
+                .usage
+                .get(&(run.rule_id, event.user_id, key.clone()))
+                .copied()
+                .unwrap_or(0);
+            let left = (cap - used).max(0);
+            if points > left {
+                points = left;
+                limited_by = Some(label);
+            }
+            explain[label] = json!({ "cap": cap, "used_before": used, "period": key });
+            periods.push(key);
+        }
+        if let Some(budget) = run.budget {
+            let spent = self.spent.get(&run.rule_id).copied().unwrap_or(0);
+            let left = (budget - spent).max(0);
+            if points > left {
+                points = left;
+                limited_by = Some("budget");
+            }
+            explain["budget"] = json!({ "budget": budget, "spent_before": spent });
+        }
+        for key in periods {
+            *self
+                .usage
+                .entry((run.rule_id, event.user_id, key))
+                .or_insert(0) += points;
+        }
+        *self.spent.entry(run.rule_id).or_insert(0) += points;
+        explain["awarded"] = json!(points);
+        explain["limited_by"] = json!(limited_by);
+        Some(Decision {
+            recipient: event.user_id,
+            requested,
+            points,
+            limited_by,
+            explain,
+        })
+    }
+}
+
+/// Points each rule has awarded so far.
+pub async fn rule_spent(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    rules: &[Uuid],
+) -> AppResult<HashMap<Uuid, i64>> {
+    if rules.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(Uuid, i64)> = rule_award::Entity::find_in(org_id)
+        .select_only()
+        .column(rule_award::Column::RuleId)
+        .column_as(
+            Expr::cust("CAST(COALESCE(SUM(points), 0) AS BIGINT)"),
+            "total",
+        )
+        .filter(rule_award::Column::RuleId.is_in(rules.to_vec()))
+        .group_by(rule_award::Column::RuleId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+async fn campaign_multipliers(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+) -> AppResult<HashMap<Uuid, f64>> {
+    Ok(campaign::Entity::find_in(org_id)
+        .select_only()
+        .column(campaign::Column::Id)
+        .column(campaign::Column::PointsMultiplier)
+        .into_tuple::<(Uuid, f64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// Active rule versions of an organisation.
+async fn active_runs(db: &impl ConnectionTrait, org_id: Uuid) -> AppResult<Vec<RuleRun>> {
+    let rules = reward_rule::Entity::find_in(org_id)
+        .filter(reward_rule::Column::Status.eq(ACTIVE))
+        .all(db)
+        .await?;
+    let mut runs = Vec::new();
+    for rule in rules {
+        let Some(version) = reward_rule_version::Entity::find_in(org_id)
+            .filter(reward_rule_version::Column::RuleId.eq(rule.id))
+            .filter(reward_rule_version::Column::Version.eq(rule.current_version))
+            .one(db)
+            .await?
+        else {
+            continue;
+        };
+        match serde_json::from_value::<RuleDocument>(version.document) {
+            Ok(document) => runs.push(RuleRun {
+                rule_id: rule.id,
+                version: version.version,
+                name: rule.name,
+                document,
+                starts_at: version.starts_at,
+                budget: rule.budget,
+            }),
+            Err(err) => tracing::warn!(rule = %rule.id, %err, "stored rule document unreadable"),
+        }
+    }
+    Ok(runs)
+}
+
+/// Per-organisation evaluation state for one job run.
+struct OrgRun {
+    runs: Vec<RuleRun>,
+    engine: Engine,
+    issuance: Option<Uuid>,
+    earned: HashMap<Uuid, Uuid>,
+    exhausted: HashSet<Uuid>,
+}
+
+impl OrgRun {
+    async fn load(db: &impl ConnectionTrait, org_id: Uuid) -> AppResult<Self> {
+        Ok(Self {
+            runs: active_runs(db, org_id).await?,
+            engine: Engine {
+                campaigns: campaign_multipliers(db, org_id).await?,
+                ..Engine::default()
+            },
+            issuance: None,
+            earned: HashMap::new(),
+            exhausted: HashSet::new(),
+        })
+    }
+}
+
+/// Evaluates `events` (one organisation's, in order) under `runs` and writes the awards in
+/// the caller's transaction. Answers (awards written, points awarded).
+async fn apply(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    org: &mut OrgRun,
+    only: Option<Uuid>,
+    events: &[Event],
+) -> AppResult<(u64, i64)> {
+    let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+    let mut done: HashSet<(Uuid, Uuid, Uuid)> = rule_award::Entity::find_in(org_id)
+        .select_only()
+        .column(rule_award::Column::RuleId)
+        .column(rule_award::Column::EventId)
+        .column(rule_award::Column::RecipientId)
+        .filter(rule_award::Column::EventId.is_in(ids))
+        .into_tuple::<(Uuid, Uuid, Uuid)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let (mut written, mut total) = (0u64, 0i64);
+    let runs = org.runs.clone();
+    for event in events {
+        for run in runs
+            .iter()
+            .filter(|r| only.is_none_or(|id| id == r.rule_id))
+        {
+            if event.kind != run.document.trigger.event_kind()
+                || event.occurred_at < run.starts_at
+                || done.contains(&(run.rule_id, event.id, event.user_id))
+            {
+                continue;
+            }
+            if base_points(&run.document, event, &org.engine.campaigns).is_none() {
+                continue;
+            }
+            org.engine
+                .load(db, run, org_id, event.user_id, event.occurred_at)
+                .await?;
+            let Some(decision) = org.engine.decide(run, event) else {
+                continue;
+            };
+            done.insert((run.rule_id, event.id, event.user_id));
+            let mut explain = decision.explain.clone();
+            explain["rule_id"] = json!(run.rule_id);
+            explain["rule_version"] = json!(run.version);
+            explain["rule_name"] = json!(run.name);
+            explain["event_id"] = json!(event.id);
+            explain["event_kind"] = json!(event.kind);
+            explain["event_payload"] = event.payload.clone();
+            let mut transaction_id = None;
+            if decision.points > 0 {
+                let issuance = match org.issuance {
+                    Some(id) => id,
+                    None => {
+                        let id = ledger::org_account(db, org_id, kind::ISSUANCE).await?.id;
+                        org.issuance = Some(id);
+                        id
+                    }
+                };
+                let earned = match org.earned.get(&decision.recipient) {
+                    Some(id) => *id,
+                    None => {
+                        let id = ledger::account(db, org_id, kind::EARNED, decision.recipient, "")
+                            .await?
+                            .id;
+                        org.earned.insert(decision.recipient, id);
+                        id
+                    }
+                };
+                let posted = ledger::post(
+                    db,
+                    Posting::transfer(
+                        org_id,
+                        tx::RULE_AWARD,
+                        format!(
+                            "rule:{}:{}:{}:{}",
+                            run.rule_id, run.version, event.id, decision.recipient
+                        ),
+                        issuance,
+                        earned,
+                        decision.points,
+                    )
+                    .reason(run.name.clone())
+                    .explain(explain.clone()),
+                )
+                .await?;
+                transaction_id = Some(posted.id());
+            }
+            rule_award::Entity::insert(rule_award::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                org_id: Set(org_id),
+                rule_id: Set(run.rule_id),
+                rule_version: Set(run.version),
+                event_id: Set(event.id),
+                recipient_id: Set(decision.recipient),
+                team_id: Set(event.team_id),
+                requested_points: Set(decision.requested),
+                points: Set(decision.points),
+                limited_by: Set(decision.limited_by.map(str::to_owned)),
+                transaction_id: Set(transaction_id),
+                occurred_at: Set(event.occurred_at),
+                created_at: Set(Utc::now()),
+            })
+            .exec_without_returning(db)
+            .await?;
+            written += 1;
+            total += decision.points;
+            if decision.limited_by == Some("budget") {
+                org.exhausted.insert(run.rule_id);
+            }
+        }
+    }
+    Ok((written, total))
+}
+
+/// Emails administrators once when a rule's budget runs out.
+async fn alert_exhausted(state: &AppState, org_id: Uuid, rule_id: Uuid) -> AppResult<bool> {
+    let txn = state.db.begin().await?;
+    let flagged = reward_rule::Entity::update_many()
+        .col_expr(reward_rule::Column::BudgetAlerted, Expr::value(true))
+        .filter(reward_rule::Column::OrgId.eq(org_id))
+        .filter(reward_rule::Column::Id.eq(rule_id))
+        .filter(reward_rule::Column::BudgetAlerted.eq(false))
+        .exec(&txn)
+        .await?;
+    if flagged.rows_affected != 1 {
+        return Ok(false);
+    }
+    let Some(rule) = reward_rule::Entity::find_one_in(org_id, rule_id)
+        .one(&txn)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let admins: Vec<Uuid> = user_role::Entity::find_in(org_id)
+        .select_only()
+        .column(user_role::Column::UserId)
+        .filter(user_role::Column::Role.eq(Role::Admin.as_str()))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let link = format!(
+        "{}/admin/recognition/rules/{rule_id}",
+        state.config.public_url().as_str().trim_end_matches('/')
+    );
+    for admin in user::Entity::find_in(org_id)
+        .filter(user::Column::Id.is_in(admins))
+        .filter(user::Column::Status.eq(user::ACTIVE))
+        .all(&txn)
+        .await?
+    {
+        let email = templates::budget_alert(
+            &admin.email,
+            &admin.display_name,
+            &rule.name,
+            rule.budget.unwrap_or(0),
+            &link,
+        )?;
+        outbox::enqueue(&txn, org_id, email).await?;
+    }
+    txn.commit().await?;
+    state.outbox_kick.notify_one();
+    Ok(true)
+}
+
+/// Events evaluated per database transaction.
+pub const BATCH: u64 = 500;
+
+/// The `rules` job: derives milestone events, evaluates new events under the active rules,
+/// then back-fills rule versions activated with a start in the past.
+pub async fn run_job(state: &AppState) -> anyhow::Result<String> {
+    let derived = events::derive_reach_milestones(&state.db).await?;
+    let (events, awards, points, exhausted) = process(&state.db).await?;
+    let mut alerts = 0;
+    for (org_id, rule_id) in exhausted {
+        if alert_exhausted(state, org_id, rule_id).await? {
+            alerts += 1;
+        }
+    }
+    Ok(format!(
+        "derived {derived} events; evaluated {events} events; {awards} awards, {points} points; {alerts} budget alerts"
+    ))
+}
+
+/// Evaluates pending events and back-fills; answers (events, awards, points, exhausted rules).
+pub async fn process(db: &DatabaseConnection) -> AppResult<(u64, u64, i64, Vec<(Uuid, Uuid)>)> {
+    let mut orgs: HashMap<Uuid, OrgRun> = HashMap::new();
+    let (mut seen, mut awards, mut points) = (0u64, 0u64, 0i64);
+    loop {
+        let batch: Vec<Event> = recognition_event::Entity::find()
+            .filter(recognition_event::Column::ProcessedAt.is_null())
+            .order_by_asc(recognition_event::Column::OccurredAt)
+            .order_by_asc(recognition_event::Column::Id)
+            .limit(BATCH)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(Event::from)
+            .collect();
+        if batch.is_empty() {
+            break;
+        }
+        let txn = db.begin().await?;
+        let mut by_org: Vec<(Uuid, Vec<Event>)> = Vec::new();
+        for event in &batch {
+            match by_org.iter_mut().find(|(org, _)| *org == event.org_id) {
+                Some((_, list)) => list.push(event.clone()),
+                None => by_org.push((event.org_id, vec![event.clone()])),
+            }
+        }
+        for (org_id, list) in by_org {
+            if let std::collections::hash_map::Entry::Vacant(slot) = orgs.entry(org_id) {
+                slot.insert(OrgRun::load(&txn, org_id).await?);
+            }
+            let org = orgs.get_mut(&org_id).ok_or(AppError::NotFound)?;
+            let (n, p) = apply(&txn, org_id, org, None, &list).await?;
+            awards += n;
+            points += p;
+        }
+        recognition_event::Entity::update_many()
+            .col_expr(
+                recognition_event::Column::ProcessedAt,
+                Expr::value(Utc::now()),
+            )
+            .filter(recognition_event::Column::Id.is_in(batch.iter().map(|e| e.id)))
+            .filter(recognition_event::Column::ProcessedAt.is_null())
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        seen += batch.len() as u64;
+    }
+
+    // Versions activated with a start in the past replay the events already processed.
+    let pending = reward_rule_version::Entity::find()
+        .filter(reward_rule_version::Column::BackfillPending.eq(true))
+        .all(db)
+        .await?;
+    for version in pending {
+        let org_id = version.org_id;
+        if let std::collections::hash_map::Entry::Vacant(slot) = orgs.entry(org_id) {
+            slot.insert(OrgRun::load(db, org_id).await?);
+        }
+        let is_current = orgs[&org_id]
+            .runs
+            .iter()
+            .any(|r| r.rule_id == version.rule_id && r.version == version.version);
+        if is_current {
+            let mut after: Option<(DateTime<Utc>, Uuid)> = None;
+            loop {
+                let mut query = recognition_event::Entity::find_in(org_id)
+                    .filter(recognition_event::Column::ProcessedAt.is_not_null())
+                    .filter(recognition_event::Column::OccurredAt.gte(version.starts_at));
+                if let Some((at, id)) = after {
+                    query = query.filter(
+                        sea_orm::Condition::any()
+                            .add(recognition_event::Column::OccurredAt.gt(at))
+                            .add(
+                                sea_orm::Condition::all()
+                                    .add(recognition_event::Column::OccurredAt.eq(at))
+                                    .add(recognition_event::Column::Id.gt(id)),
+                            ),
+                    );
+                }
+                let batch: Vec<Event> = query
+                    .order_by_asc(recognition_event::Column::OccurredAt)
+                    .order_by_asc(recognition_event::Column::Id)
+                    .limit(BATCH)
+                    .all(db)
+                    .await?
+                    .into_iter()
+                    .map(Event::from)
+                    .collect();
+                let Some(last) = batch.last() else { break };
+                after = Some((last.occurred_at, last.id));
+                let txn = db.begin().await?;
+                let org = orgs.get_mut(&org_id).ok_or(AppError::NotFound)?;
+                let (n, p) = apply(&txn, org_id, org, Some(version.rule_id), &batch).await?;
+                txn.commit().await?;
+                awards += n;
+                points += p;
+            }
+        }
+        reward_rule_version::Entity::update_many()
+            .col_expr(
+                reward_rule_version::Column::BackfillPending,
+                Expr::value(false),
+            )
+            .filter(reward_rule_version::Column::Id.eq(version.id))
+            .exec(db)
+            .await?;
+    }
+    let exhausted = orgs
+        .iter()
+        .flat_map(|(org, run)| run.exhausted.iter().map(|rule| (*org, *rule)))
+        .collect();
+    Ok((seen, awards, points, exhausted))
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RuleInput {
+    pub name: String,
+    pub document: RuleDocument,
+    /// Programme budget in points (null: unlimited).
+    pub budget: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RuleUpdate {
+    pub name: Option<String>,
+    /// A new document writes a new version.
+    pub document: Option<RuleDocument>,
+    /// Replaces the budget (null: unlimited).
+    #[serde(default, deserialize_with = "crate::people::users::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub budget: Option<Option<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ActivateInput {
+    /// Evaluate events from this time on (default now). A time in the past replays the stored
+    /// events since then — the same replay a preview over that window shows.
+    pub starts_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RuleVersionView {
+    pub version: i32,
+    pub document: RuleDocument,
+    pub starts_at: DateTime<Utc>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RuleView {
+    pub id: Uuid,
+    pub name: String,
+    /// `draft`, `active` or `paused`.
+    pub status: String,
+    pub current_version: i32,
+    pub document: RuleDocument,
+    pub budget: Option<i64>,
+    /// Points the rule has awarded (all versions).
+    pub spent: i64,
+    pub budget_exhausted: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Every version, newest first (on the single-rule view).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub versions: Vec<RuleVersionView>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RuleList {
+    pub items: Vec<RuleView>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PreviewInput {
+    pub document: RuleDocument,
+    pub budget: Option<i64>,
+    /// Replay the events of the last `days` days (1–400, default 30).
+    pub days: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TeamTotal {
+    pub team_id: Option<Uuid>,
+    pub points: i64,
+    pub recipients: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PreviewResult {
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+    pub events_replayed: u64,
+    pub matching_events: u64,
+    pub total_points: i64,
+    pub recipients: u64,
+    /// Awards that caps or the budget reduced.
+    pub limited_awards: u64,
+    /// Points per recipient: 50th, 90th and 99th percentile and maximum.
+    pub p50: i64,
+    pub p90: i64,
+    pub p99: i64,
+    pub max: i64,
+    /// Share of all points that the ten largest recipients would get (0–1).
+    pub top10_share: f64,
+    pub by_team: Vec<TeamTotal>,
+    pub budget: Option<i64>,
+    /// Budget left after the replay.
+    pub budget_remaining: Option<i64>,
+    pub budget_exhausted: bool,
+}
+
+fn percentile(sorted: &[i64], p: f64) -> i64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn validate_name(name: &str) -> AppResult<String> {
+    let name = name.trim();
+    if !(1..=120).contains(&name.chars().count()) {
+        return Err(AppError::field("name", "must be 1 to 120 characters"));
+    }
+    Ok(name.to_owned())
+}
+
+fn validate_budget(budget: Option<i64>) -> AppResult<()> {
+    if budget.is_some_and(|b| !(0..=1_000_000_000).contains(&b)) {
+        return Err(AppError::field(
+            "budget",
+            "must be between 0 and 1000000000",
+        ));
+    }
+    Ok(())
+}
+
+async fn rule_view(
+    db: &impl ConnectionTrait,
+    rule: reward_rule::Model,
+    with_versions: bool,
+) -> AppResult<RuleView> {
+    let versions = reward_rule_version::Entity::find_in(rule.org_id)
+        .filter(reward_rule_version::Column::RuleId.eq(rule.id))
+        .order_by_desc(reward_rule_version::Column::Version)
+        .all(db)
+        .await?;
+    let current = versions
+        .iter()
+        .find(|v| v.version == rule.current_version)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("rule without its version")))?;
+    let document: RuleDocument = serde_json::from_value(current.document.clone())
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let spent = rule_spent(db, rule.org_id, &[rule.id])
+        .await?
+        .get(&rule.id)
+        .copied()
+        .unwrap_or(0);
+    let versions = if with_versions {
+        versions
+            .into_iter()
+            .filter_map(|v| {
+                Some(RuleVersionView {
+                    version: v.version,
+                    document: serde_json::from_value(v.document).ok()?,
+                    starts_at: v.starts_at,
+                    created_by: v.created_by,
+                    created_at: v.created_at,
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(RuleView {
+        id: rule.id,
+        name: rule.name,
+        status: rule.status,
+        current_version: rule.current_version,
+        document,
+        budget_exhausted: rule.budget.is_some_and(|b| spent >= b),
+        budget: rule.budget,
+        spent,
+        created_at: rule.created_at,
+        updated_at: rule.updated_at,
+        versions,
+    })
+}
+
+/// Reward rules with their current version and spending (administrators).
+#[utoipa::path(get, path = "/api/v1/admin/rules", tag = "recognition", security(("bearer" = [])),
+    responses((status = 200, body = RuleList), (status = 403, body = Problem)))]
+async fn list_rules(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+) -> AppResult<Json<RuleList>> {
+    let rules = reward_rule::Entity::find_in(admin.org_id)
+        .order_by_asc(reward_rule::Column::CreatedAt)
+        .all(&state.db)
+        .await?;
+    let mut items = Vec::new();
+    for rule in rules {
+        items.push(rule_view(&state.db, rule, false).await?);
+    }
+    Ok(Json(RuleList { items }))
+}
+
+/// Create a reward rule as a draft (version 1). Preview it, then activate it.
+#[utoipa::path(post, path = "/api/v1/admin/rules", tag = "recognition", security(("bearer" = [])),
+    request_body = RuleInput,
+    responses((status = 201, body = RuleView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn create_rule(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    AppJson(input): AppJson<RuleInput>,
+) -> AppResult<(StatusCode, Json<RuleView>)> {
+    let name = validate_name(&input.name)?;
+    input.document.validate()?;
+    validate_budget(input.budget)?;
+    let now = Utc::now();
+    let id = Uuid::now_v7();
+    let txn = state.db.begin().await?;
+    reward_rule::Entity::insert(reward_rule::ActiveModel {
+        id: Set(id),
+        org_id: Set(admin.org_id),
+        name: Set(name),
+        status: Set(DRAFT.into()),
+        current_version: Set(1),
+        budget: Set(input.budget),
+        budget_alerted: Set(false),
+        created_by: Set(Some(admin.user_id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    insert_version(
+        &txn,
+        admin.org_id,
+        id,
+        1,
+        &input.document,
+        now,
+        false,
+        admin.user_id,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        audit::Entry {
+            org_id: admin.org_id,
+            actor_id: Some(admin.user_id),
+            action: "rule.create",
+            target_type: "reward_rule",
+            target_id: Some(id.to_string()),
+            before: None,
+            after: serde_json::to_value(&input.document).ok(),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    let rule = find_rule(&state.db, admin.org_id, id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(rule_view(&state.db, rule, true).await?),
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_version(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    rule_id: Uuid,
+    version: i32,
+    document: &RuleDocument,
+    starts_at: DateTime<Utc>,
+    backfill: bool,
+    actor: Uuid,
+) -> AppResult<()> {
+    reward_rule_version::Entity::insert(reward_rule_version::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(org_id),
+        rule_id: Set(rule_id),
+        version: Set(version),
+        document: Set(serde_json::to_value(document).map_err(|e| AppError::Internal(e.into()))?),
+        starts_at: Set(starts_at),
+        backfill_pending: Set(backfill),
+        created_by: Set(Some(actor)),
+        created_at: Set(Utc::now()),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+async fn find_rule(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    id: Uuid,
+) -> AppResult<reward_rule::Model> {
+    reward_rule::Entity::find_one_in(org_id, id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// One reward rule with every version (administrators).
+#[utoipa::path(get, path = "/api/v1/admin/rules/{id}", tag = "recognition", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = RuleView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn get_rule(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    AppPath(id): AppPath<Uuid>,
+) -> AppResult<Json<RuleView>> {
+    let rule = find_rule(&state.db, admin.org_id, id).await?;
+    Ok(Json(rule_view(&state.db, rule, true).await?))
+}
+
+/// Edit a rule: a new document becomes a new version (for an active rule, it applies to events
+/// from now on); the name and budget change in place. Raising the budget re-arms the alert.
+#[utoipa::path(put, path = "/api/v1/admin/rules/{id}", tag = "recognition", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = RuleUpdate,
+    responses((status = 200, body = RuleView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn update_rule(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(input): AppJson<RuleUpdate>,
+) -> AppResult<Json<RuleView>> {
+    let rule = find_rule(&state.db, admin.org_id, id).await?;
+    let name = input.name.as_deref().map(validate_name).transpose()?;
+    if let Some(doc) = &input.document {
+        doc.validate()?;
+    }
+    if let Some(budget) = input.budget {
+        validate_budget(budget)?;
+    }
+    let before = rule_view(&state.db, rule.clone(), false).await?;
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let mut model: reward_rule::ActiveModel = rule.clone().into();
+    if let Some(name) = name {
+        model.name = Set(name);
+    }
+    if let Some(budget) = input.budget {
+        model.budget = Set(budget);
+        model.budget_alerted = Set(false);
+    }
+    if let Some(doc) = &input.document {
+        let version = rule.current_version + 1;
+        insert_version(
+            &txn,
+            admin.org_id,
+            id,
+            version,
+            doc,
+            now,
+            false,
+            admin.user_id,
+        )
+        .await?;
+        model.current_version = Set(version);
+    }
+    model.updated_at = Set(now);
+    sea_orm::ActiveModelTrait::update(model, &txn).await?;
+    audit::record(
+        &txn,
+        audit::Entry {
+            org_id: admin.org_id,
+            actor_id: Some(admin.user_id),
+            action: "rule.update",
+            target_type: "reward_rule",
+            target_id: Some(id.to_string()),
+            before: serde_json::to_value(&before).ok(),
+            after: input
+                .document
+                .as_ref()
+                .and_then(|d| serde_json::to_value(d).ok()),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    let rule = find_rule(&state.db, admin.org_id, id).await?;
+    Ok(Json(rule_view(&state.db, rule, true).await?))
+}
+
+/// Activate a rule's current version, from now or from a time in the past (which replays the
+/// stored events since then, as the preview did). The `rules` job does the evaluation.
+#[utoipa::path(post, path = "/api/v1/admin/rules/{id}/activate", tag = "recognition", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = ActivateInput,
+    responses((status = 200, body = RuleView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn activate_rule(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(input): AppJson<ActivateInput>,
+) -> AppResult<Json<RuleView>> {
+    let rule = find_rule(&state.db, admin.org_id, id).await?;
+    let now = Utc::now();
+    let starts_at = input.starts_at.unwrap_or(now);
+    if starts_at < now - Duration::days(state.config.advocacy.max_window_days)
+        || starts_at > now + Duration::days(366)
+    {
+        return Err(AppError::field(
+            "starts_at",
+            "must be within the reporting window and at most a year ahead",
+        ));
+    }
+    let txn = state.db.begin().await?;
+    reward_rule_version::Entity::update_many()
+        .col_expr(
+            reward_rule_version::Column::StartsAt,
+            Expr::value(starts_at),
+        )
+        .col_expr(
+            reward_rule_version::Column::BackfillPending,
+            Expr::value(starts_at < now),
+        )
+        .filter(reward_rule_version::Column::OrgId.eq(admin.org_id))
+        .filter(reward_rule_version::Column::RuleId.eq(id))
+        .filter(reward_rule_version::Column::Version.eq(rule.current_version))
+        .exec(&txn)
+        .await?;
+    reward_rule::Entity::update_many()
+        .col_expr(reward_rule::Column::Status, Expr::value(ACTIVE))
+        .col_expr(reward_rule::Column::UpdatedAt, Expr::value(now))
+        .filter(reward_rule::Column::OrgId.eq(admin.org_id))
+        .filter(reward_rule::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        audit::Entry {
+            org_id: admin.org_id,
+            actor_id: Some(admin.user_id),
+            action: "rule.activate",
+            target_type: "reward_rule",
+            target_id: Some(id.to_string()),
+            before: Some(json!({ "status": rule.status })),
+            after: Some(json!({ "status": ACTIVE, "version": rule.current_version, "starts_at": starts_at })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    let rule = find_rule(&state.db, admin.org_id, id).await?;
+    Ok(Json(rule_view(&state.db, rule, true).await?))
+}
+
+/// Pause a rule: it awards nothing until activated again (events meanwhile are not replayed
+/// unless the activation starts in the past).
+#[utoipa::path(post, path = "/api/v1/admin/rules/{id}/pause", tag = "recognition", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = RuleView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn pause_rule(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    AppPath(id): AppPath<Uuid>,
+) -> AppResult<Json<RuleView>> {
+    let rule = find_rule(&state.db, admin.org_id, id).await?;
+    let txn = state.db.begin().await?;
+    reward_rule::Entity::update_many()
+        .col_expr(reward_rule::Column::Status, Expr::value(PAUSED))
+        .col_expr(reward_rule::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(reward_rule::Column::OrgId.eq(admin.org_id))
+        .filter(reward_rule::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        audit::Entry {
+            org_id: admin.org_id,
+            actor_id: Some(admin.user_id),
+            action: "rule.pause",
+            target_type: "reward_rule",
+            target_id: Some(id.to_string()),
+            before: Some(json!({ "status": rule.status })),
+            after: Some(json!({ "status": PAUSED })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    let rule = find_rule(&state.db, admin.org_id, id).await?;
+    Ok(Json(rule_view(&state.db, rule, true).await?))
+}
+
+/// Replays stored events under a draft document in memory.
+pub async fn preview(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    document: &RuleDocument,
+    budget: Option<i64>,
+    window_start: DateTime<Utc>,
+    window_end: DateTime<Utc>,
+) -> AppResult<PreviewResult> {
+    let run = RuleRun {
+        rule_id: Uuid::nil(),
+        version: 0,
+        name: "preview".into(),
+        document: document.clone(),
+        starts_at: window_start,
+        budget,
+    };
+    let mut engine = Engine {
+        campaigns: campaign_multipliers(db, org_id).await?,
+        ..Engine::default()
+    };
+    let mut per_recipient: HashMap<Uuid, i64> = HashMap::new();
+    let mut per_team: HashMap<Option<Uuid>, (i64, HashSet<Uuid>)> = HashMap::new();
+    let (mut replayed, mut matching, mut limited, mut total) = (0u64, 0u64, 0u64, 0i64);
+    let mut after: Option<(DateTime<Utc>, Uuid)> = None;
+    loop {
+        let mut query = recognition_event::Entity::find_in(org_id)
+            .filter(recognition_event::Column::Kind.eq(document.trigger.event_kind()))
+            .filter(recognition_event::Column::OccurredAt.gte(window_start))
+            .filter(recognition_event::Column::OccurredAt.lt(window_end));
+        if let Some((at, id)) = after {
+            query = query.filter(
+                sea_orm::Condition::any()
+                    .add(recognition_event::Column::OccurredAt.gt(at))
+                    .add(
+                        sea_orm::Condition::all()
+                            .add(recognition_event::Column::OccurredAt.eq(at))
+                            .add(recognition_event::Column::Id.gt(id)),
+                    ),
+            );
+        }
+        let batch: Vec<Event> = query
+            .order_by_asc(recognition_event::Column::OccurredAt)
+            .order_by_asc(recognition_event::Column::Id)
+            .limit(5000)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(Event::from)
+            .collect();
+        let Some(last) = batch.last() else { break };
+        after = Some((last.occurred_at, last.id));
+        for event in &batch {
+            replayed += 1;
+            let Some(decision) = engine.decide(&run, event) else {
+                continue;
+            };
+            matching += 1;
+            if decision.limited_by.is_some() {
+                limited += 1;
+            }
+            total += decision.points;
+            if decision.points > 0 {
+                *per_recipient.entry(decision.recipient).or_insert(0) += decision.points;
+                let team = per_team.entry(event.team_id).or_default();
+                team.0 += decision.points;
+                team.1.insert(decision.recipient);
+            }
+        }
+    }
+    let mut amounts: Vec<i64> = per_recipient.values().copied().collect();
+    amounts.sort_unstable();
+    let top10: i64 = amounts.iter().rev().take(10).sum();
+    let mut by_team: Vec<TeamTotal> = per_team
+        .into_iter()
+        .map(|(team_id, (points, people))| TeamTotal {
+            team_id,
+            points,
+            recipients: people.len() as u64,
+        })
+        .collect();
+    by_team.sort_by_key(|t| std::cmp::Reverse(t.points));
+    Ok(PreviewResult {
+        window_start,
+        window_end,
+        events_replayed: replayed,
+        matching_events: matching,
+        total_points: total,
+        recipients: amounts.len() as u64,
+        limited_awards: limited,
+        p50: percentile(&amounts, 0.5),
+        p90: percentile(&amounts, 0.9),
+        p99: percentile(&amounts, 0.99),
+        max: amounts.last().copied().unwrap_or(0),
+        top10_share: if total > 0 {
+            top10 as f64 / total as f64
+        } else {
+            0.0
+        },
+        by_team,
+        budget,
+        budget_remaining: budget.map(|b| (b - total).max(0)),
+        budget_exhausted: budget.is_some_and(|b| total >= b),
+    })
+}
+
+/// Preview a draft rule: replay the stored events of the last `days` days and answer what it
+/// would have awarded — total, recipients, distribution, per-team totals and budget use —
+/// without writing anything. Activating the rule with `starts_at = window_start` awards the
+/// same on the same events.
+#[utoipa::path(post, path = "/api/v1/admin/rules/preview", tag = "recognition", security(("bearer" = [])),
+    request_body = PreviewInput,
+    responses((status = 200, body = PreviewResult), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn preview_rule(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    AppJson(input): AppJson<PreviewInput>,
+) -> AppResult<Json<PreviewResult>> {
+    input.document.validate()?;
+    validate_budget(input.budget)?;
+    let days = input.days.unwrap_or(30);
+    if !(1..=state.config.advocacy.max_window_days).contains(&days) {
+        return Err(AppError::field(
+            "days",
+            format!(
+                "must be between 1 and {}",
+                state.config.advocacy.max_window_days
+            ),
+        ));
+    }
+    let now = Utc::now();
+    Ok(Json(
+        preview(
+            &state.db,
+            admin.org_id,
+            &input.document,
+            input.budget,
+            now - Duration::days(days),
+            now,
+        )
+        .await?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(award: Award, caps: Caps) -> RuleDocument {
+        RuleDocument {
+            trigger: Trigger::EngagementReported,
+            threshold: None,
+            conditions: Conditions::default(),
+            award,
+            multipliers: Multipliers::default(),
+            caps,
+        }
+    }
+
+    fn event(units: i64, at: DateTime<Utc>) -> Event {
+        Event {
+            id: Uuid::now_v7(),
+            org_id: Uuid::nil(),
+            kind: events::kind::ENGAGEMENT_REPORTED.into(),
+            user_id: Uuid::from_u128(7),
+            team_id: None,
+            units,
+            payload: json!({}),
+            occurred_at: at,
+        }
+    }
+
+    #[test]
+    fn per_unit_awards_respect_ceiling_and_diminishing_returns() {
+        let linear = doc(
+            Award {
+                mode: AwardMode::PerUnit,
+                points: 2,
+                ceiling: Some(50),
+                diminishing: false,
+            },
+            Caps::default(),
+        );
+        let now = Utc::now();
+        assert_eq!(
+            base_points(&linear, &event(10, now), &HashMap::new()).map(|p| p.0),
+            Some(20)
+        );
+        assert_eq!(
+            base_points(&linear, &event(100, now), &HashMap::new()).map(|p| p.0),
+            Some(50)
+        );
+        let sqrt = doc(
+            Award {
+                mode: AwardMode::PerUnit,
+                points: 2,
+                ceiling: None,
+                diminishing: true,
+            },
+            Caps::default(),
+        );
+        assert_eq!(
+            base_points(&sqrt, &event(100, now), &HashMap::new()).map(|p| p.0),
+            Some(20)
+        );
+    }
+
+    #[test]
+    fn caps_award_the_remainder_then_zero() {
+        let rule = doc(
+            Award {
+                mode: AwardMode::Fixed,
+                points: 40,
+                ceiling: None,
+                diminishing: false,
+            },
+            Caps {
+                day: Some(100),
+                ..Caps::default()
+            },
+        );
+        let run = RuleRun {
+            rule_id: Uuid::from_u128(1),
+            version: 1,
+            name: "t".into(),
+            document: rule,
+            starts_at: Utc::now() - Duration::days(1),
+            budget: None,
+        };
+        let mut engine = Engine::default();
+        let now = Utc::now();
+        let awarded: Vec<i64> = (0..4)
+            .filter_map(|_| engine.decide(&run, &event(1, now)))
+            .map(|d| d.points)
+            .collect();
+        assert_eq!(awarded, vec![40, 40, 20, 0]);
+    }
+}
