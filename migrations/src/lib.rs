@@ -7,6 +7,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod columns;
 mod m20261121_000001_foundation;
 mod m20261121_000002_advocacy;
 mod m20261121_000003_recognition;
