@@ -24,6 +24,41 @@ import {
 } from './errors';
 import type {
   AcceptInvitationRequest,
+  AllowancePolicy,
+  AllowancePolicyInput,
+  AllowancePolicyList,
+  BudgetView,
+  CompanyValue,
+  CompanyValueInput,
+  CompanyValueList,
+  CompanyValuePatch,
+  ConsistencyReport,
+  Economy,
+  LedgerLines,
+  PreviewInput,
+  PreviewResult,
+  RecognitionPreferences,
+  RecognitionSettings,
+  RedemptionList,
+  RedemptionView,
+  Reversal,
+  RewardInput,
+  RewardList,
+  RewardPatch,
+  RewardView,
+  RuleInput,
+  RuleList,
+  RuleUpdate,
+  RuleView,
+  SpotAwardInput,
+  SpotAwardList,
+  SpotAwardView,
+  TeamDetail,
+  TeamRecognition,
+  ThanksInput,
+  ThanksList,
+  ThanksView,
+  Wallet,
   CampaignInput,
   CampaignList,
   CampaignView,
@@ -430,6 +465,14 @@ export function createApiClient(options: ApiClientOptions = {}) {
     createInvitation(body: CreateInvitationRequest): Promise<unknown> {
       return request('/api/v1/invitations', { method: 'POST', body });
     },
+    /** People whose name or email starts with `q` (administrators). */
+    searchUsers(q: string, signal?: AbortSignal): Promise<UserList> {
+      return request('/api/v1/users', { query: { q, status: 'active', limit: 20 }, signal });
+    },
+    /** A team with its members (administrators and the team's managers). */
+    team(id: Uuid, signal?: AbortSignal): Promise<TeamDetail> {
+      return request(`/api/v1/teams/${encodeURIComponent(id)}`, { signal });
+    },
   };
 
   const enc = encodeURIComponent;
@@ -560,6 +603,140 @@ export function createApiClient(options: ApiClientOptions = {}) {
     },
   };
 
+  /** Recognition: thanks, wallet and ledger, rewards, spot awards (everyone signed in). */
+  const recognition = {
+    wall(page: { limit: number; offset: number }, signal?: AbortSignal): Promise<ThanksList> {
+      return request('/api/v1/thanks/wall', { query: page, signal });
+    },
+    myThanks(direction: 'received' | 'given', signal?: AbortSignal): Promise<ThanksList> {
+      return request('/api/v1/me/thanks', { query: { direction }, signal });
+    },
+    giveThanks(body: ThanksInput): Promise<ThanksView> {
+      return request('/api/v1/thanks', { method: 'POST', body });
+    },
+    setPrivate(id: Uuid, isPrivate: boolean): Promise<ThanksView> {
+      return request(`/api/v1/thanks/${enc(id)}`, { method: 'PATCH', body: { private: isPrivate } });
+    },
+    react(id: Uuid, emoji: string): Promise<ThanksView> {
+      return request(`/api/v1/thanks/${enc(id)}/reactions`, { method: 'POST', body: { emoji } });
+    },
+    unreact(id: Uuid, emoji: string): Promise<ThanksView> {
+      return request(`/api/v1/thanks/${enc(id)}/reactions/${enc(emoji)}`, { method: 'DELETE' });
+    },
+    values(signal?: AbortSignal): Promise<CompanyValueList> {
+      return request('/api/v1/recognition/values', { signal });
+    },
+    wallet(signal?: AbortSignal): Promise<Wallet> {
+      return request('/api/v1/me/wallet', { signal });
+    },
+    ledger(page: { limit: number; offset: number; account?: string }, signal?: AbortSignal): Promise<LedgerLines> {
+      return request('/api/v1/me/ledger', { query: page, signal });
+    },
+    preferences(signal?: AbortSignal): Promise<RecognitionPreferences> {
+      return request('/api/v1/me/recognition/preferences', { signal });
+    },
+    setPreferences(body: RecognitionPreferences): Promise<RecognitionPreferences> {
+      return request('/api/v1/me/recognition/preferences', { method: 'PUT', body });
+    },
+    catalogue(all: boolean, signal?: AbortSignal): Promise<RewardList> {
+      return request('/api/v1/rewards', { query: all ? { all } : {}, signal });
+    },
+    redeem(rewardId: Uuid): Promise<RedemptionView> {
+      return request(`/api/v1/rewards/${enc(rewardId)}/redeem`, { method: 'POST' });
+    },
+    myRedemptions(signal?: AbortSignal): Promise<RedemptionList> {
+      return request('/api/v1/me/redemptions', { signal });
+    },
+    cancelRedemption(id: Uuid): Promise<RedemptionView> {
+      return request(`/api/v1/me/redemptions/${enc(id)}/cancel`, { method: 'POST' });
+    },
+    spotBudget(signal?: AbortSignal): Promise<BudgetView> {
+      return request('/api/v1/me/spot-budget', { signal });
+    },
+    mySpotAwards(signal?: AbortSignal): Promise<SpotAwardList> {
+      return request('/api/v1/spot-awards', { signal });
+    },
+    giveSpotAward(body: SpotAwardInput): Promise<SpotAwardView> {
+      return request('/api/v1/spot-awards', { method: 'POST', body });
+    },
+    teamSummary(teamId: Uuid, days: number, signal?: AbortSignal): Promise<TeamRecognition> {
+      return request(`/api/v1/teams/${enc(teamId)}/recognition`, { query: { days }, signal });
+    },
+  };
+
+  /** Recognition for administrators: rules, policies, values, catalogue, queues, economy. */
+  const recognitionAdmin = {
+    rules(signal?: AbortSignal): Promise<RuleList> {
+      return request('/api/v1/admin/rules', { signal });
+    },
+    rule(id: Uuid, signal?: AbortSignal): Promise<RuleView> {
+      return request(`/api/v1/admin/rules/${enc(id)}`, { signal });
+    },
+    createRule(body: RuleInput): Promise<RuleView> {
+      return request('/api/v1/admin/rules', { method: 'POST', body });
+    },
+    updateRule(id: Uuid, body: RuleUpdate): Promise<RuleView> {
+      return request(`/api/v1/admin/rules/${enc(id)}`, { method: 'PUT', body });
+    },
+    previewRule(body: PreviewInput, signal?: AbortSignal): Promise<PreviewResult> {
+      return request('/api/v1/admin/rules/preview', { method: 'POST', body, signal });
+    },
+    activateRule(id: Uuid, startsAt: string | null): Promise<RuleView> {
+      return request(`/api/v1/admin/rules/${enc(id)}/activate`, { method: 'POST', body: { starts_at: startsAt } });
+    },
+    pauseRule(id: Uuid): Promise<RuleView> {
+      return request(`/api/v1/admin/rules/${enc(id)}/pause`, { method: 'POST' });
+    },
+    policies(signal?: AbortSignal): Promise<AllowancePolicyList> {
+      return request('/api/v1/admin/recognition/allowances', { signal });
+    },
+    addPolicy(body: AllowancePolicyInput): Promise<AllowancePolicy> {
+      return request('/api/v1/admin/recognition/allowances', { method: 'POST', body });
+    },
+    deletePolicy(id: Uuid): Promise<void> {
+      return request(`/api/v1/admin/recognition/allowances/${enc(id)}`, { method: 'DELETE' });
+    },
+    addValue(body: CompanyValueInput): Promise<CompanyValue> {
+      return request('/api/v1/admin/recognition/values', { method: 'POST', body });
+    },
+    updateValue(id: Uuid, body: CompanyValuePatch): Promise<CompanyValue> {
+      return request(`/api/v1/admin/recognition/values/${enc(id)}`, { method: 'PATCH', body });
+    },
+    settings(signal?: AbortSignal): Promise<RecognitionSettings> {
+      return request('/api/v1/admin/recognition/settings', { signal });
+    },
+    saveSettings(body: RecognitionSettings): Promise<RecognitionSettings> {
+      return request('/api/v1/admin/recognition/settings', { method: 'PUT', body });
+    },
+    addReward(body: RewardInput): Promise<RewardView> {
+      return request('/api/v1/admin/rewards', { method: 'POST', body });
+    },
+    updateReward(id: Uuid, body: RewardPatch): Promise<RewardView> {
+      return request(`/api/v1/admin/rewards/${enc(id)}`, { method: 'PATCH', body });
+    },
+    redemptions(status: string, signal?: AbortSignal): Promise<RedemptionList> {
+      return request('/api/v1/admin/redemptions', { query: { status }, signal });
+    },
+    decideRedemption(id: Uuid, decision: 'approve' | 'reject' | 'fulfil', note: string): Promise<RedemptionView> {
+      return request(`/api/v1/admin/redemptions/${enc(id)}/${decision}`, { method: 'POST', body: { note: note || null } });
+    },
+    spotAwards(status: string, signal?: AbortSignal): Promise<SpotAwardList> {
+      return request('/api/v1/admin/spot-awards', { query: { status }, signal });
+    },
+    decideSpotAward(id: Uuid, decision: 'approve' | 'reject'): Promise<SpotAwardView> {
+      return request(`/api/v1/admin/spot-awards/${enc(id)}/${decision}`, { method: 'POST' });
+    },
+    economy(signal?: AbortSignal): Promise<Economy> {
+      return request('/api/v1/admin/recognition/economy', { signal });
+    },
+    consistency(signal?: AbortSignal): Promise<ConsistencyReport> {
+      return request('/api/v1/admin/recognition/consistency', { signal });
+    },
+    reverse(transactionId: Uuid, reason: string): Promise<Reversal> {
+      return request(`/api/v1/admin/recognition/transactions/${enc(transactionId)}/reverse`, { method: 'POST', body: { reason } });
+    },
+  };
+
   return {
     request,
     download,
@@ -580,6 +757,8 @@ export function createApiClient(options: ApiClientOptions = {}) {
     content,
     reach,
     settings,
+    recognition,
+    recognitionAdmin,
   };
 }
 

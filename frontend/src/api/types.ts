@@ -120,6 +120,49 @@ export type IntegrationList = Schemas['IntegrationList'];
 export type IntegrationInput = Schemas['IntegrationInput'];
 export type IntegrationCreated = Schemas['IntegrationCreated'];
 
+// ---- recognition: thanks, wallet, rewards, rules ---------------------------------
+
+export type ThanksView = Schemas['ThanksView'];
+export type ThanksList = Schemas['ThanksList'];
+export type ThanksInput = Schemas['ThanksInput'];
+export type CompanyValue = Schemas['CompanyValue'];
+export type CompanyValueList = Schemas['CompanyValueList'];
+export type CompanyValueInput = Schemas['CompanyValueInput'];
+export type CompanyValuePatch = Schemas['CompanyValuePatch'];
+export type Wallet = Schemas['Wallet'];
+export type LedgerLine = Schemas['LedgerLine'];
+export type LedgerLines = Schemas['LedgerLines'];
+export type RecognitionPreferences = Schemas['Preferences'];
+export type PeriodKind = Schemas['PeriodKind'];
+export type RewardView = Schemas['RewardView'];
+export type RewardList = Schemas['RewardList'];
+export type RewardInput = Schemas['RewardInput'];
+export type RewardPatch = Schemas['RewardPatch'];
+export type RedemptionView = Schemas['RedemptionView'];
+export type RedemptionList = Schemas['RedemptionList'];
+export type BudgetView = Schemas['BudgetView'];
+export type SpotAwardInput = Schemas['SpotAwardInput'];
+export type SpotAwardView = Schemas['SpotAwardView'];
+export type SpotAwardList = Schemas['SpotAwardList'];
+export type TeamRecognition = Schemas['TeamRecognition'];
+export type TeamDetail = Schemas['TeamDetail'];
+export type RuleTrigger = Schemas['Trigger'];
+export type RuleDocument = Schemas['RuleDocument'];
+export type RuleInput = Schemas['RuleInput'];
+export type RuleUpdate = Schemas['RuleUpdate'];
+export type RuleView = Schemas['RuleView'];
+export type RuleList = Schemas['RuleList'];
+export type RuleVersionView = Schemas['RuleVersionView'];
+export type PreviewInput = Schemas['PreviewInput'];
+export type PreviewResult = Schemas['PreviewResult'];
+export type AllowancePolicy = Schemas['AllowancePolicy'];
+export type AllowancePolicyInput = Schemas['AllowancePolicyInput'];
+export type AllowancePolicyList = Schemas['AllowancePolicyList'];
+export type RecognitionSettings = Schemas['Settings'];
+export type Economy = Schemas['Economy'];
+export type ConsistencyReport = Schemas['ConsistencyReport'];
+export type Reversal = Schemas['Reversal'];
+
 // ---- rules the document does not carry -----------------------------------
 
 /** Minimum password length; the server enforces the same rule. */

@@ -5,6 +5,7 @@ import { SelectField } from '../ui/Field';
 import { EmptyState, ErrorState, Loading } from '../ui/feedback';
 import { formatDay, formatEmv, formatNumber, formatPercent, formatShortDay } from '../ui/format';
 import { PageHeader } from '../ui/PageHeader';
+import { EconomySection } from '../recognition/EconomySection';
 import { useLatest, useResource } from '../ui/useResource';
 import { BreakdownTable } from './BreakdownTable';
 import { CsvButton } from './CsvButton';
@@ -141,9 +142,7 @@ function ProgrammeView({ data, busy, metric, onMetric }: { data: Programme; busy
         csv={csv('by_campaign')}
         empty="No campaign had enough people sharing in this period to be shown."
       />
-      <section class="card note">
-        <p class="muted">The points economy (issued, redeemed, outstanding) will appear here once recognition is available.</p>
-      </section>
+      <EconomySection />
       <DefinitionList definitions={data.definitions} />
     </div>
   );

@@ -13,7 +13,6 @@ import { TeamsPage } from '../admin/TeamsPage';
 import { FeedPage } from '../feed/FeedPage';
 import { SharesPage } from '../feed/SharesPage';
 import { HomePage } from '../home/HomePage';
-import { ComingSoon } from '../pages/ComingSoon';
 import { lazyView } from '../ui/lazyView';
 
 export type SectionId = 'employee' | 'manager' | 'editor' | 'admin';
@@ -56,6 +55,15 @@ const CampaignsPage = lazyView(() => import('../content/CampaignsPage').then((m)
 const SuggestionsPage = lazyView(() => import('../content/SuggestionsPage').then((m) => m.SuggestionsPage), 'Loading suggestions…');
 const SuggestPage = lazyView<ViewProps>(() => import('../content/SuggestPage').then((m) => m.SuggestPage), 'Loading…');
 const EmvPage = lazyView(() => import('../admin/EmvPage').then((m) => m.EmvPage), 'Loading EMV rates…');
+const ThanksPage = lazyView<ViewProps>(() => import('../recognition/ThanksPage').then((m) => m.ThanksPage), 'Loading thanks…');
+const WalletPage = lazyView(() => import('../recognition/WalletPage').then((m) => m.WalletPage), 'Loading your wallet…');
+const RewardsPage = lazyView(() => import('../recognition/RewardsPage').then((m) => m.RewardsPage), 'Loading rewards…');
+const TeamRecognitionPage = lazyView<ViewProps>(() => import('../recognition/TeamRecognitionPage').then((m) => m.TeamRecognitionPage), 'Loading team recognition…');
+const RulesPage = lazyView(() => import('../recognition/RulesPage').then((m) => m.RulesPage), 'Loading rules…');
+const RuleEditorPage = lazyView<ViewProps>(() => import('../recognition/RuleEditorPage').then((m) => m.RuleEditorPage), 'Loading the rule editor…');
+const RecognitionSettingsPage = lazyView(() => import('../recognition/RecognitionSettingsPage').then((m) => m.RecognitionSettingsPage), 'Loading settings…');
+const RewardsAdminPage = lazyView(() => import('../recognition/RewardsAdminPage').then((m) => m.RewardsAdminPage), 'Loading the catalogue…');
+const ApprovalsPage = lazyView(() => import('../recognition/ApprovalsPage').then((m) => m.ApprovalsPage), 'Loading approvals…');
 const IntegrationsPage = lazyView(() => import('../admin/IntegrationsPage').then((m) => m.IntegrationsPage), 'Loading integrations…');
 
 export const SHELL_ROUTES: readonly ShellRoute[] = [
@@ -66,19 +74,11 @@ export const SHELL_ROUTES: readonly ShellRoute[] = [
   { path: '/networks', label: 'Networks', section: 'employee', roles: PARTICIPANTS, view: NetworksPage },
   { path: '/advocacy', label: 'Advocacy programme', section: 'employee', roles: PARTICIPANTS, view: AdvocacyPage },
   { path: '/suggest', label: 'Suggest a post', section: 'employee', roles: PARTICIPANTS, view: SuggestPage },
-  {
-    path: '/wallet',
-    label: 'Wallet',
-    section: 'employee',
-    roles: PARTICIPANTS,
-    view: () => (
-      <ComingSoon
-        title="Wallet"
-        description="Your points, the thanks you have given and received, and every ledger entry with the rule that produced it will appear here."
-      />
-    ),
-  },
+  { path: '/thanks', label: 'Thanks', section: 'employee', roles: null, view: ThanksPage },
+  { path: '/wallet', label: 'Wallet', section: 'employee', roles: null, view: WalletPage },
+  { path: '/rewards', label: 'Rewards', section: 'employee', roles: null, view: RewardsPage },
   { path: '/team-reach', label: 'Team reach', section: 'manager', roles: ['manager', 'admin'], view: TeamReachPage },
+  { path: '/team-recognition', label: 'Team recognition', section: 'manager', roles: ['manager', 'admin'], view: TeamRecognitionPage },
   { path: '/content', label: 'Posts', section: 'editor', roles: ['editor'], view: PostsPage },
   { path: '/content/new', label: 'New post', section: 'editor', roles: ['editor'], view: PostEditorPage, hidden: true, navPath: '/content' },
   { path: '/content/posts/:id', label: 'Edit post', section: 'editor', roles: ['editor'], view: PostEditorPage, hidden: true, navPath: '/content' },
@@ -87,6 +87,12 @@ export const SHELL_ROUTES: readonly ShellRoute[] = [
   { path: '/admin/people', label: 'People', section: 'admin', roles: ['admin'], view: PeoplePage },
   { path: '/admin/teams', label: 'Teams', section: 'admin', roles: ['admin'], view: TeamsPage },
   { path: '/admin/programme', label: 'Programme health', section: 'admin', roles: ['admin'], view: ProgrammeHealthPage },
+  { path: '/admin/rules', label: 'Reward rules', section: 'admin', roles: ['admin'], view: RulesPage },
+  { path: '/admin/rules/new', label: 'New rule', section: 'admin', roles: ['admin'], view: RuleEditorPage, hidden: true, navPath: '/admin/rules' },
+  { path: '/admin/rules/:id', label: 'Edit rule', section: 'admin', roles: ['admin'], view: RuleEditorPage, hidden: true, navPath: '/admin/rules' },
+  { path: '/admin/recognition', label: 'Recognition settings', section: 'admin', roles: ['admin'], view: RecognitionSettingsPage },
+  { path: '/admin/rewards', label: 'Rewards catalogue', section: 'admin', roles: ['admin'], view: RewardsAdminPage },
+  { path: '/admin/approvals', label: 'Approvals', section: 'admin', roles: ['admin'], view: ApprovalsPage },
   { path: '/admin/emv', label: 'EMV rates', section: 'admin', roles: ['admin'], view: EmvPage },
   { path: '/admin/integrations', label: 'Integrations', section: 'admin', roles: ['admin'], view: IntegrationsPage },
 ];

@@ -1,0 +1,130 @@
+import { useEffect, useId, useState } from 'preact/hooks';
+import { isAbortError, toApiError, type ApiError } from '../api/client';
+import type { Me } from '../api/types';
+import { ErrorAlert } from '../ui/feedback';
+import { matchPeople, searchOrganisation, type Person } from './people';
+
+/**
+ * Pick a colleague by typing part of their name. Administrators search the organisation;
+ * otherwise the search runs over `people` (what the API already shows this person).
+ */
+export function PersonPicker({
+  me,
+  label,
+  value,
+  onChange,
+  people,
+  hint,
+  error,
+}: {
+  me: Me;
+  label: string;
+  value: Person | null;
+  onChange: (person: Person | null) => void;
+  /** Candidates for non-administrators; `null` while they load. */
+  people: readonly Person[] | null;
+  hint?: string;
+  error?: string | undefined;
+}) {
+  const id = useId();
+  const [q, setQ] = useState('');
+  const [found, setFound] = useState<Person[]>([]);
+  const [searchError, setSearchError] = useState<ApiError | null>(null);
+  const isAdmin = me.roles.includes('admin');
+
+  useEffect(() => {
+    setSearchError(null);
+    if (!q.trim()) {
+      setFound([]);
+      return;
+    }
+    if (!isAdmin) {
+      setFound(matchPeople(people ?? [], q));
+      return;
+    }
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      searchOrganisation(me, q.trim(), controller.signal).then(
+        (result) => setFound(result.slice(0, 10)),
+        (err: unknown) => {
+          if (!isAbortError(err)) setSearchError(toApiError(err));
+        },
+      );
+    }, 200);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+  }, [q, isAdmin, people]);
+
+  if (value) {
+    return (
+      <div class="field">
+        <span class="field-label" id={`${id}-label`}>
+          {label}
+        </span>
+        <p class="picked-person" aria-labelledby={`${id}-label`}>
+          <strong>{value.name}</strong>
+          {value.detail ? <span class="muted"> · {value.detail}</span> : null}{' '}
+          <button
+            type="button"
+            class="button button-secondary button-small"
+            onClick={() => {
+              onChange(null);
+              setQ('');
+            }}
+          >
+            Change<span class="visually-hidden"> {label.toLowerCase()}</span>
+          </button>
+        </p>
+      </div>
+    );
+  }
+
+  const hintText = hint ?? (isAdmin ? 'Type the start of a name or email address.' : 'Type part of a name. You can find colleagues who appear on the thanks wall, in your thanks, or in teams you manage.');
+  const describedBy = [`${id}-hint`, error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  return (
+    <div class="field person-picker">
+      <label for={id}>{label}</label>
+      <p id={`${id}-hint`} class="field-hint">
+        {hintText}
+      </p>
+      <input
+        id={id}
+        type="search"
+        autoComplete="off"
+        value={q}
+        onInput={(e) => setQ(e.currentTarget.value)}
+        aria-describedby={describedBy}
+        aria-invalid={error ? 'true' : undefined}
+        aria-controls={`${id}-results`}
+      />
+      {error ? (
+        <p id={`${id}-error`} class="field-error">
+          {error}
+        </p>
+      ) : null}
+      <ErrorAlert error={searchError} title="Search failed" />
+      <div id={`${id}-results`}>
+        {q.trim() ? (
+          <p class="visually-hidden" role="status">
+            {found.length === 0 ? 'No one found' : `${found.length} found`}
+          </p>
+        ) : null}
+        {q.trim() && found.length === 0 && (isAdmin || people !== null) ? <p class="muted">No one found for “{q.trim()}”.</p> : null}
+        {found.length ? (
+          <ul class="person-results" aria-label={`People matching “${q.trim()}”`}>
+            {found.map((p) => (
+              <li key={p.id}>
+                <button type="button" class="person-option" onClick={() => onChange(p)}>
+                  <span class="person-name">{p.name}</span>
+                  {p.detail ? <span class="muted"> {p.detail}</span> : null}
+                </button>
+              </li>
+            ))}
+          </ul>
+        ) : null}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,153 @@
+import { useState } from 'preact/hooks';
+import { api } from '../api/client';
+import type { LedgerLine } from '../api/types';
+import { Checkbox } from '../ui/Field';
+import { EmptyState, ErrorAlert, ErrorState, Loading } from '../ui/feedback';
+import { formatDateTime, formatNumber } from '../ui/format';
+import { PageHeader } from '../ui/PageHeader';
+import { useResource } from '../ui/useResource';
+import { accountLabel, explainRows, kindLabel, signedPoints } from './explain';
+import { Figures, useAction } from './parts';
+
+const LEDGER_PAGE = 25;
+
+/** The person's points: balances, every ledger entry with its explanation, email preference. */
+export function WalletPage() {
+  const wallet = useResource((signal) => api.recognition.wallet(signal), []);
+  const [limit, setLimit] = useState(LEDGER_PAGE);
+  const ledger = useResource((signal) => api.recognition.ledger({ limit, offset: 0 }, signal), [limit]);
+
+  return (
+    <>
+      <PageHeader title="Wallet" description="Points you earned and can redeem, your allowance for thanking others, and every movement with the reason behind it." />
+      <section class="card" aria-labelledby="wallet-balances">
+        <h2 id="wallet-balances">Balances</h2>
+        {wallet.status === 'loading' ? <Loading label="Loading your wallet…" /> : null}
+        {wallet.status === 'error' ? <ErrorState error={wallet.error} onRetry={wallet.reload} title="Your wallet could not be loaded" /> : null}
+        {wallet.status === 'ready' ? (
+          <Figures
+            label="Balances"
+            figures={[
+              { id: 'earned', label: 'Points to spend', value: formatNumber(wallet.data.earned), detail: 'Earned and not yet redeemed' },
+              { id: 'held', label: 'On hold', value: formatNumber(wallet.data.held), detail: 'For rewards waiting for approval' },
+              { id: 'lifetime', label: 'Earned in total', value: formatNumber(wallet.data.lifetime_earned) },
+              {
+                id: 'giving',
+                label: 'Left to give',
+                value: `${formatNumber(wallet.data.giving.available)} of ${formatNumber(wallet.data.giving.amount)}`,
+                detail: `This ${wallet.data.giving.period_kind}, until ${formatDateTime(wallet.data.giving.period_ends_at)}`,
+              },
+            ]}
+          />
+        ) : null}
+        <p>
+          <a href="/rewards">Spend points on rewards</a> · <a href="/thanks">Thank a colleague</a>
+        </p>
+      </section>
+      <section class="card card-flush" aria-labelledby="wallet-ledger">
+        <div class="card-header">
+          <h2 id="wallet-ledger">Ledger</h2>
+        </div>
+        {ledger.status === 'loading' ? <Loading label="Loading entries…" /> : null}
+        {ledger.status === 'error' ? <ErrorState error={ledger.error} onRetry={ledger.reload} title="Ledger entries could not be loaded" /> : null}
+        {ledger.status === 'ready' && ledger.data.items.length === 0 ? (
+          <EmptyState title="No entries yet">
+            <p>Points you receive, give or redeem appear here, each with why.</p>
+          </EmptyState>
+        ) : null}
+        {ledger.status === 'ready' && ledger.data.items.length ? (
+          <>
+            <ul class="ledger-list" aria-label="Ledger entries, newest first">
+              {ledger.data.items.map((line) => (
+                <li key={line.entry_id}>
+                  <LedgerEntry line={line} />
+                </li>
+              ))}
+            </ul>
+            {ledger.data.items.length >= limit ? (
+              <div class="card-footer">
+                <button type="button" class="button button-secondary" onClick={() => setLimit((n) => n + LEDGER_PAGE)}>
+                  Show older entries
+                </button>
+              </div>
+            ) : null}
+          </>
+        ) : null}
+      </section>
+      <Preferences />
+    </>
+  );
+}
+
+/** One ledger entry: what, when, how much, and its explanation behind a disclosure. */
+export function LedgerEntry({ line }: { line: LedgerLine }) {
+  const rows = explainRows(line.kind, line.explain);
+  return (
+    <article class="ledger-entry" aria-label={`${kindLabel(line.kind)}, ${signedPoints(line.amount)} points`}>
+      <div class="ledger-main">
+        <p class="ledger-what">
+          <strong>{kindLabel(line.kind)}</strong>
+          {line.reason ? <span> — {line.reason}</span> : null}
+        </p>
+        <p class="muted ledger-meta">
+          <time dateTime={line.created_at}>{formatDateTime(line.created_at)}</time> · {accountLabel(line.account)}
+          {line.reverses_id ? ' · corrects an earlier entry' : ''}
+        </p>
+      </div>
+      <p class={line.amount < 0 ? 'ledger-amount is-debit' : 'ledger-amount'}>
+        {signedPoints(line.amount)}
+        <span class="visually-hidden"> points</span>
+      </p>
+      {rows.length ? (
+        <details class="disclosure ledger-explain">
+          <summary>Why?</summary>
+          <dl class="details details-compact">
+            {rows.map((r) => (
+              <div key={r.label}>
+                <dt>{r.label}</dt>
+                <dd>{r.value}</dd>
+              </div>
+            ))}
+            <div>
+              <dt>Transaction</dt>
+              <dd class="code">{line.transaction_id}</dd>
+            </div>
+          </dl>
+        </details>
+      ) : null}
+    </article>
+  );
+}
+
+function Preferences() {
+  const prefs = useResource((signal) => api.recognition.preferences(signal), []);
+  const [saved, setSaved] = useState<boolean | null>(null);
+  const action = useAction();
+  const value = saved ?? (prefs.status === 'ready' ? prefs.data.email_on_thanks : false);
+  return (
+    <section class="card" aria-labelledby="wallet-prefs">
+      <h2 id="wallet-prefs">Recognition emails</h2>
+      {prefs.status === 'loading' ? <Loading label="Loading preferences…" /> : null}
+      {prefs.status === 'error' ? <ErrorState error={prefs.error} onRetry={prefs.reload} title="Preferences could not be loaded" /> : null}
+      {prefs.status === 'ready' ? (
+        <>
+          <Checkbox
+            label="Email me when someone thanks me"
+            checked={value}
+            disabled={action.pending !== null}
+            onChange={(checked) =>
+              void action.run('save', async () => {
+                const next = await api.recognition.setPreferences({ email_on_thanks: checked });
+                setSaved(next.email_on_thanks);
+              })
+            }
+          />
+          <p class="muted" role="status">
+            {action.pending ? 'Saving…' : saved !== null ? 'Saved.' : ''}
+          </p>
+          <ErrorAlert error={action.error} title="Your preference was not saved" />
+        </>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,80 @@
+// Finding a colleague to thank. Administrators search the whole organisation (`/users?q=`).
+// Everyone else finds the people the API already shows them: givers and recipients on the
+// thanks wall and in their own thanks, and — for managers — the members of the teams they
+// manage. No view ever asks for people the API would not give this person.
+
+import { api } from '../api/client';
+import type { Me, ThanksView } from '../api/types';
+
+export interface Person {
+  id: string;
+  name: string;
+  /** A second line (email, team), when known. */
+  detail?: string;
+}
+
+/** The distinct people in lists of thanks (givers and recipients), by id. */
+export function peopleFromThanks(lists: readonly (readonly ThanksView[])[]): Person[] {
+  const byId = new Map<string, Person>();
+  for (const list of lists) {
+    for (const t of list) {
+      if (!byId.has(t.giver_id)) byId.set(t.giver_id, { id: t.giver_id, name: t.giver_name });
+      if (!byId.has(t.recipient_id)) byId.set(t.recipient_id, { id: t.recipient_id, name: t.recipient_name });
+    }
+  }
+  return [...byId.values()];
+}
+
+/** Merges lists of people (the first one seen wins), leaving out `exclude` (the caller). */
+export function mergePeople(lists: readonly (readonly Person[])[], exclude: string): Person[] {
+  const byId = new Map<string, Person>();
+  for (const list of lists) for (const p of list) if (p.id !== exclude && !byId.has(p.id)) byId.set(p.id, p);
+  return [...byId.values()];
+}
+
+/**
+ * The people whose name (any word of it) or detail starts with `q`, case- and accent-
+ * insensitively; those whose full name starts with it first, then alphabetical.
+ */
+export function matchPeople(people: readonly Person[], q: string, limit = 10): Person[] {
+  const fold = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  const needle = fold(q.trim());
+  if (!needle) return [];
+  const scored: { p: Person; rank: number }[] = [];
+  for (const p of people) {
+    const name = fold(p.name);
+    const words = name.split(/[\s.'-]+/);
+    if (name.startsWith(needle)) scored.push({ p, rank: 0 });
+    else if (words.some((w) => w.startsWith(needle)) || (p.detail && fold(p.detail).startsWith(needle))) scored.push({ p, rank: 1 });
+  }
+  scored.sort((a, b) => a.rank - b.rank || a.p.name.localeCompare(b.p.name));
+  return scored.slice(0, limit).map((s) => s.p);
+}
+
+/** The colleagues a non-administrator can find (loaded once per view). */
+export async function knownColleagues(me: Me, signal?: AbortSignal): Promise<Person[]> {
+  const [wall, received, given] = await Promise.all([
+    api.recognition.wall({ limit: 100, offset: 0 }, signal),
+    api.recognition.myThanks('received', signal),
+    api.recognition.myThanks('given', signal),
+  ]);
+  const lists: Person[][] = [];
+  if (me.roles.includes('manager')) lists.push(await teamMembers(signal));
+  lists.push(peopleFromThanks([received.items, given.items, wall.items]));
+  return mergePeople(lists, me.id);
+}
+
+/** Members of the teams the signed-in manager manages (and the teams below them). */
+export async function teamMembers(signal?: AbortSignal): Promise<Person[]> {
+  const teams = await api.reach.managedTeams(signal);
+  const details = await Promise.all(teams.items.slice(0, 25).map((t) => api.admin.team(t.id, signal)));
+  return details.flatMap((team) =>
+    team.members.filter((m) => m.status === 'active').map((m) => ({ id: m.id, name: m.display_name, detail: team.name })),
+  );
+}
+
+/** Administrators: people whose name or email starts with `q`. */
+export async function searchOrganisation(me: Me, q: string, signal?: AbortSignal): Promise<Person[]> {
+  const users = await api.admin.searchUsers(q, signal);
+  return users.items.filter((u) => u.id !== me.id).map((u) => ({ id: u.id, name: u.display_name, detail: u.email }));
+}
