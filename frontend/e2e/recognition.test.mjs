@@ -147,10 +147,10 @@ describe('recognition on a fresh organisation', () => {
     await page.getByLabel('Rule name').fill('Thanks bonus');
     await page.getByLabel('Trigger').selectOption('thanks_received');
     await page.getByLabel('Per unit').check();
-    await page.getByLabel('Points per point received').fill('2');
+    await page.getByLabel('Points per point of thanks').fill('2');
     await page.getByLabel('Most per person per week').fill('100');
     await page.getByLabel('Programme budget (points, optional)').fill('1000');
-    await page.getByText('Thanks are received: 2 points per point received; at most 100 a week per person.').waitFor();
+    await page.getByText('Thanks are received: 2 points per point of thanks; at most 100 a week per person.').waitFor();
     await page.getByRole('button', { name: 'Preview cost and distribution' }).click();
     // The replay sees the two thanks (0 and 5 points): 2 × 5 = 10 points for one person.
     const preview = page.getByRole('region', { name: 'Preview' });

@@ -157,7 +157,7 @@ function LedgerTools({ onChanged }: { onChanged: () => void }) {
   return (
     <section class="card" aria-labelledby="ledger-tools-heading">
       <h2 id="ledger-tools-heading">Ledger checks and corrections</h2>
-      <h3>Consistency</h3>
+      <h3 class="subheading">Consistency</h3>
       <p class="muted">Recomputes every balance from its entries and checks that every transaction sums to zero.</p>
       <button type="button" class="button button-secondary" disabled={action.pending !== null} onClick={() => void action.run('check', async () => setReport(await api.recognitionAdmin.consistency()))}>
         {action.pending === 'check' ? 'Checking…' : 'Check the ledger'}
@@ -184,7 +184,7 @@ function LedgerTools({ onChanged }: { onChanged: () => void }) {
           ) : null}
         </Alert>
       ) : null}
-      <h3>Reverse a transaction</h3>
+      <h3 class="subheading">Reverse a transaction</h3>
       <p class="muted">Corrections never edit the ledger: a reversing transaction is posted, with your reason, and audited.</p>
       {reversed ? (
         <Alert kind="success" title="Transaction reversed">

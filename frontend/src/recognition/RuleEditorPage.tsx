@@ -152,7 +152,7 @@ function RuleEditor({ initial, onChanged }: { initial: RuleView | null; onChange
           <legend class="field-set-legend">When</legend>
           <TextField label="Rule name" value={form.name} onValue={(v) => set('name', v)} error={fieldError('name')} maxLength={200} />
           <SelectField label="Trigger" value={form.trigger} onValue={(v) => set('trigger', v as RuleForm['trigger'])} options={TRIGGERS.map((t) => ({ value: t.id, label: t.label }))} />
-          {trigger?.milestone ? <TextField label="Milestone (N)" inputMode="numeric" value={form.threshold} onValue={(v) => set('threshold', v)} error={fieldError('threshold')} hint={`Awarded once per share when it reaches this many ${trigger.unit}s.`} /> : null}
+          {trigger?.milestone ? <TextField label="Milestone (N)" inputMode="numeric" value={form.threshold} onValue={(v) => set('threshold', v)} error={fieldError('threshold')} hint={`Awarded once per share when it reaches this many ${trigger.units}.`} /> : null}
         </fieldset>
         <fieldset class="field-set">
           <legend class="field-set-legend">Only when (optional)</legend>
@@ -185,7 +185,7 @@ function RuleEditor({ initial, onChanged }: { initial: RuleView | null; onChange
             </fieldset>
           ) : null}
           <TextField label="Tags" value={form.tags} onValue={(v) => set('tags', v)} hint="Comma-separated post tags or company values; the event needs one of them." />
-          <TextField label="At least this many units" inputMode="numeric" value={form.minUnits} onValue={(v) => set('minUnits', v)} error={fieldError('minUnits')} hint={`Units for this trigger: ${trigger?.unit ?? 'unit'}s.`} />
+          <TextField label="At least this many units" inputMode="numeric" value={form.minUnits} onValue={(v) => set('minUnits', v)} error={fieldError('minUnits')} hint={`Units for this trigger: ${trigger?.units ?? 'units'}.`} />
           <Checkbox label="Only shares whose text the sharer personalised" checked={form.personalisedOnly} onChange={(v) => set('personalisedOnly', v)} />
         </fieldset>
         <fieldset class="field-set">
@@ -267,7 +267,7 @@ function RuleEditor({ initial, onChanged }: { initial: RuleView | null; onChange
               Events from {formatDateTime(preview.result.window_start)} to {formatDateTime(preview.result.window_end)}.
             </p>
             <Figures label="Preview figures" figures={previewFigures(preview.result)} />
-            <h3>Per team</h3>
+            <h3 class="subheading">Per team</h3>
             {preview.result.by_team.length === 0 ? (
               <p class="muted">No one would have received points.</p>
             ) : (

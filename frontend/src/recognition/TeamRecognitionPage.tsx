@@ -70,7 +70,7 @@ function TeamSummary({ me }: { me: Me }) {
                 { id: 'receiving', label: 'Members who were thanked', value: formatPercent(summary.data.receiving_participation) },
               ]}
             />
-            <h3>By company value</h3>
+            <h3 class="subheading">By company value</h3>
             {summary.data.by_value.length === 0 ? (
               <p class="muted">No thanks with a company value in this period.</p>
             ) : (
@@ -127,7 +127,7 @@ function SpotAwards({ me }: { me: Me }) {
           }}
         />
       ) : null}
-      <h3>Awards you gave</h3>
+      <h3 class="subheading">Awards you gave</h3>
       {awards.status === 'loading' ? <Loading label="Loading awards…" /> : null}
       {awards.status === 'error' ? <ErrorState error={awards.error} onRetry={awards.reload} title="Awards could not be loaded" /> : null}
       {awards.status === 'ready' && awards.data.items.length === 0 ? <p class="muted">No spot awards yet.</p> : null}

@@ -20,7 +20,7 @@ describe('ledger explanations', () => {
       campaign_multiplier: 1.5,
       window_multipliers: [2],
       requested: 24,
-      cap_day: { cap: 30, used_before: 20, period: '2026-11-21' },
+      cap_day: { cap: 30, used_before: 20, period: 'day:2026-11-21' },
       awarded: 10,
       limited_by: 'cap_day',
     };
@@ -30,7 +30,7 @@ describe('ledger explanations', () => {
       { label: 'Award', value: '2 points per unit × √16 units (diminishing returns) = 8, at most 50 points' },
       { label: 'Multipliers', value: 'campaign ×1.5, date window ×2' },
       { label: 'Before caps', value: '24 points' },
-      { label: 'Cap per day', value: '30 points; 20 already awarded in 2026-11-21' },
+      { label: 'Cap per day', value: '30 points; 20 already awarded in day 2026-11-21' },
       { label: 'Awarded', value: '10 points (reduced by the daily cap)' },
     ]);
   });
@@ -60,7 +60,18 @@ describe('ledger explanations', () => {
   });
 
   it('reads thanks, leaving identifiers out and unknown keys humanised', () => {
-    const r = rows('thanks', { thanks_id: 't', giver_id: 'g', period: '2026-11', policy_amount: 100, available_before: 40, value: 'Customer first', extra_note: 'x', flag: true, nothing: null });
+    const r = rows('thanks', {
+      thanks_id: 't',
+      giver_id: 'g',
+      period: '2026-11',
+      policy_amount: 100,
+      available_before: 40,
+      value: 'Customer first',
+      extra_note: 'x',
+      flag: true,
+      nothing: null,
+      event_payload: { giver_id: 'g', tags: ['Customer first', 'Teamwork'], milestone: 1000 },
+    });
     expect(r).toEqual({
       Period: '2026-11',
       'Allowance this period': '100 points',
@@ -68,6 +79,7 @@ describe('ledger explanations', () => {
       'Company value': 'Customer first',
       'Extra note': 'x',
       Flag: 'Yes',
+      'Event details': 'Tags: Customer first, Teamwork; Milestone: 1,000',
     });
   });
 

@@ -116,7 +116,7 @@ function ruleRows(e: Record<string, unknown>): ExplainRow[] {
     if (!isRecord(cap)) continue;
     rows.push({
       label: `Cap per ${CAP_LABELS[key]}`,
-      value: `${points(cap.cap)}; ${num(cap.used_before)} already awarded in ${String(cap.period)}`,
+      value: `${points(cap.cap)}; ${num(cap.used_before)} already awarded in ${String(cap.period).replace(/^([a-z]+):/, '$1 ')}`,
     });
   }
   if (isRecord(e.budget)) rows.push({ label: 'Rule budget', value: `${points(e.budget.budget)}; ${num(e.budget.spent_before)} spent before` });
@@ -139,6 +139,7 @@ const KEY_LABELS: Record<string, [string, (v: unknown) => string]> = {
   approval_threshold: ['Approval needed above', points],
   needs_approval: ['Needed approval', (v) => (v ? 'Yes' : 'No')],
   original_kind: ['Corrects a', (v) => kindLabel(String(v))],
+  event_payload: ['Event details', (v) => flatten(v)],
   reverses: ['Corrects transaction', (v) => String(v).slice(0, 8)],
 };
 
@@ -158,9 +159,27 @@ export function explainRows(kind: string, explain: unknown): ExplainRow[] {
     else if (typeof value === 'number') rows.push({ label: humanise(key), value: formatNumber(value) });
     else if (typeof value === 'string') rows.push({ label: humanise(key), value });
     else if (typeof value === 'boolean') rows.push({ label: humanise(key), value: value ? 'Yes' : 'No' });
-    else rows.push({ label: humanise(key), value: JSON.stringify(value) });
+    else {
+      const text = flatten(value);
+      if (text) rows.push({ label: humanise(key), value: text });
+    }
   }
   return rows;
+}
+
+/** A nested record or list in words ("Tags: Customer first; Network: linkedin"), ids left out. */
+function flatten(value: unknown): string {
+  if (Array.isArray(value)) return value.map(flatten).filter(Boolean).join(', ');
+  if (isRecord(value)) {
+    return Object.entries(value)
+      .filter(([k, v]) => !k.endsWith('_id') && v !== null && v !== undefined)
+      .map(([k, v]) => `${humanise(k)}: ${flatten(v)}`)
+      .filter((part) => !part.endsWith(': '))
+      .join('; ');
+  }
+  if (typeof value === 'number') return formatNumber(value);
+  if (typeof value === 'boolean') return value ? 'Yes' : 'No';
+  return String(value ?? '');
 }
 
 /** A signed amount: "+25" / "−10" (a real minus sign). */

@@ -15,7 +15,7 @@ export interface Figure {
 /** Labelled figures as tiles (the same look as the dashboards' KPI tiles). */
 export function Figures({ figures, label }: { figures: readonly Figure[]; label: string }) {
   return (
-    <dl class="kpis" aria-label={label}>
+    <dl class="kpis figures" aria-label={label}>
       {figures.map((f) => (
         <div class="kpi" key={f.id} data-figure={f.id}>
           <dt class="kpi-label">{f.label}</dt>

@@ -5,16 +5,17 @@
 import type { Network, PreviewResult, RuleDocument, RuleTrigger, RuleView } from '../api/types';
 import { formatNumber, formatPercent } from '../ui/format';
 
-export const TRIGGERS: readonly { id: RuleTrigger; label: string; unit: string; milestone?: true }[] = [
-  { id: 'share_published', label: 'A share is published', unit: 'share' },
-  { id: 'share_created', label: 'A share is created', unit: 'share' },
-  { id: 'first_share', label: 'A person’s first share', unit: 'share' },
-  { id: 'campaign_share', label: 'A share of a campaign post', unit: 'share' },
-  { id: 'engagement_reported', label: 'Engagement is reported', unit: 'reaction, comment or reshare' },
-  { id: 'human_clicks_reached', label: 'A share reaches N human clicks', unit: 'click', milestone: true },
-  { id: 'unique_visitors_reached', label: 'A share reaches N unique visitors', unit: 'visitor', milestone: true },
-  { id: 'network_linked', label: 'A network is linked', unit: 'network' },
-  { id: 'thanks_received', label: 'Thanks are received', unit: 'point received' },
+/** Each trigger with what one of its units is (singular and plural). */
+export const TRIGGERS: readonly { id: RuleTrigger; label: string; unit: string; units: string; milestone?: true }[] = [
+  { id: 'share_published', label: 'A share is published', unit: 'share', units: 'shares' },
+  { id: 'share_created', label: 'A share is created', unit: 'share', units: 'shares' },
+  { id: 'first_share', label: 'A person’s first share', unit: 'share', units: 'shares' },
+  { id: 'campaign_share', label: 'A share of a campaign post', unit: 'share', units: 'shares' },
+  { id: 'engagement_reported', label: 'Engagement is reported', unit: 'reaction, comment or reshare', units: 'reactions, comments and reshares' },
+  { id: 'human_clicks_reached', label: 'A share reaches N human clicks', unit: 'click', units: 'human clicks', milestone: true },
+  { id: 'unique_visitors_reached', label: 'A share reaches N unique visitors', unit: 'visitor', units: 'unique visitors', milestone: true },
+  { id: 'network_linked', label: 'A network is linked', unit: 'network', units: 'networks' },
+  { id: 'thanks_received', label: 'Thanks are received', unit: 'point of thanks', units: 'points of thanks' },
 ];
 
 export function triggerLabel(id: string): string {
