@@ -120,11 +120,18 @@ describe('App', () => {
       'Networks',
       'Advocacy programme',
       'Suggest a post',
+      'Thanks',
       'Wallet',
+      'Rewards',
       'Team reach',
+      'Team recognition',
       'People',
       'Teams',
       'Programme health',
+      'Reward rules',
+      'Recognition settings',
+      'Rewards catalogue',
+      'Approvals',
       'EMV rates',
       'Integrations',
     ]);
@@ -150,6 +157,6 @@ describe('App', () => {
     dispatchEvent(new PopStateEvent('popstate'));
     await vi.waitFor(() => expect(root.querySelector('h1')?.textContent).toBe('You do not have access to this page'));
     const navLabels = [...root.querySelectorAll('nav[aria-label=Main] a')].map((a) => a.textContent);
-    expect(navLabels).toEqual(['Home', 'Share news', 'My shares', 'My impact', 'Networks', 'Advocacy programme', 'Suggest a post', 'Wallet']);
+    expect(navLabels).toEqual(['Home', 'Share news', 'My shares', 'My impact', 'Networks', 'Advocacy programme', 'Suggest a post', 'Thanks', 'Wallet', 'Rewards']);
   });
 });
