@@ -310,7 +310,11 @@ describe('dashboards with the demo organisation', () => {
     assert.deepEqual(values, [...values].sort((a, b) => b - a), 'ranked by clicks per share');
     await page.getByLabel('Period', { exact: true }).selectOption('7d');
     await page.waitForURL((u) => u.searchParams.get('range') === '7d' && u.searchParams.get('rank') === 'per_share');
-    await page.locator('[data-view="team-reach"]:not([aria-busy="true"])').waitFor();
+    // The URL changes before the reload starts: wait for the seven days themselves, not busy.
+    await page.waitForFunction(() => {
+      const days = document.querySelector('[data-view="team-reach"] [aria-label$="per day as a table"] tbody');
+      return days?.children.length === 7 && !document.querySelector('[data-view="team-reach"][aria-busy="true"]');
+    });
     // The chart can be read with the keyboard.
     await page.getByRole('group', { name: /Human clicks per day/ }).focus();
     await page.keyboard.press('End');
