@@ -326,3 +326,92 @@ describe('recognition on a fresh organisation', () => {
     await phone.context.close();
   });
 });
+
+describe('recognition with the demo organisation', () => {
+  const DEMO_PASSWORD = 'chorus-demo-password';
+  const demo = (who) => `${who}@demo.chorus.test`;
+  let server;
+  let browser;
+
+  before(async () => {
+    [server, browser] = await Promise.all([startServer({ seed: [['seed-demo']] }), launchBrowser()]);
+  });
+
+  after(async () => {
+    await cleanUp(() => browser?.close(), () => server?.stop());
+  });
+
+  test('an employee’s wallet, thanks and rewards with ninety days of demo data', async () => {
+    const { page, context, assertClean } = await openPage(browser);
+    await signIn(page, server.url, demo('employee'), DEMO_PASSWORD);
+    await navigate(page, 'Wallet');
+    await expectHeading(page, 'Wallet');
+    const entries = page.locator('.ledger-entry');
+    await entries.first().waitFor();
+    assert.ok((await entries.count()) > 1, 'the demo employee has ledger entries');
+    // Every entry with an explanation opens to labelled rows.
+    const first = entries.filter({ has: page.getByText('Why?') }).first();
+    await first.getByText('Why?').click();
+    assert.ok((await first.locator('dl > div').count()) >= 2, 'the explanation has rows');
+    await checkpoint(page, 'demo-wallet');
+
+    await navigate(page, 'Thanks');
+    await expectHeading(page, 'Thanks');
+    await page.locator('.thanks-card').first().waitFor();
+    await checkpoint(page, 'demo-thanks');
+
+    await navigate(page, 'Rewards');
+    await expectHeading(page, 'Rewards');
+    await page.locator('.reward-card').first().waitFor();
+    await checkpoint(page, 'demo-rewards');
+    assertClean();
+    await context.close();
+  });
+
+  test('a manager’s team recognition is shown only as aggregates', async () => {
+    const { page, context, assertClean } = await openPage(browser);
+    await signIn(page, server.url, demo('manager'), DEMO_PASSWORD);
+    await navigate(page, 'Team recognition');
+    await expectHeading(page, 'Team recognition');
+    await page.locator('.kpi[data-figure="members"]').or(page.getByText('Not shown for groups this small')).first().waitFor();
+    await page.locator('.kpi[data-figure="available"]').waitFor();
+    await checkpoint(page, 'demo-team-recognition');
+    assertClean();
+    await context.close();
+  });
+
+  test('an administrator reviews the demo rules with their versions, previews one, and sees queues and the economy', async () => {
+    const { page, context, assertClean } = await openPage(browser);
+    await signIn(page, server.url, demo('admin'), DEMO_PASSWORD);
+    await navigate(page, 'Reward rules');
+    await expectHeading(page, 'Reward rules');
+    const rules = page.getByRole('region', { name: 'Rules table' }).locator('tbody tr');
+    await rules.first().waitFor();
+    await checkpoint(page, 'demo-rules');
+    await rules.first().getByRole('link').click();
+    await page.waitForURL((url) => /^\/admin\/rules\/[0-9a-f-]{36}$/.test(url.pathname));
+    await page.getByRole('heading', { name: 'Versions' }).waitFor();
+    await page.getByLabel('Replay').selectOption('90');
+    await page.getByRole('button', { name: 'Preview cost and distribution' }).click();
+    await page.locator('.kpi[data-figure="p90"]').waitFor();
+    assert.match(await figure(page, 'total'), /^[\d,]+ points$/);
+    await checkpoint(page, 'demo-rule-editor');
+
+    await navigate(page, 'Approvals');
+    await expectHeading(page, 'Approvals');
+    await page.getByRole('heading', { name: 'Reward redemptions' }).waitFor();
+    await page.locator('.queue-item').or(page.getByText('Nothing waiting')).first().waitFor();
+    await checkpoint(page, 'demo-approvals');
+
+    await navigate(page, 'Rewards catalogue');
+    await page.getByRole('region', { name: 'Rewards table' }).waitFor();
+    await checkpoint(page, 'demo-rewards-admin');
+
+    await navigate(page, 'Programme health');
+    await page.locator('.kpi[data-figure="issued"]').waitFor();
+    await page.getByRole('region', { name: 'Rule performance table' }).waitFor();
+    await checkpoint(page, 'demo-programme-economy');
+    assertClean();
+    await context.close();
+  });
+});
