@@ -6,6 +6,7 @@
 // employee sees the status. Every page is checked with axe-core and screenshotted.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { apiCall, apiToken, expectHeading, expectPath, inviteAndAccept, navigate, signIn } from './app.mjs';
 import { assertNoHorizontalOverflow, checkpoint, cleanUp, launchBrowser, openPage, startServer } from './harness.mjs';
@@ -117,6 +118,12 @@ describe('recognition on a fresh organisation', () => {
     await why.locator('div', { hasText: 'Allowance left before' }).getByText('100 points').waitFor();
     await why.getByText(VALUE).waitFor();
     await checkpoint(bo.page, 'wallet');
+    // The ledger downloads as CSV through the authenticated client.
+    const [download] = await Promise.all([bo.page.waitForEvent('download'), bo.page.getByRole('button', { name: 'Download CSV of your ledger' }).click()]);
+    assert.equal(download.suggestedFilename(), 'chorus-ledger.csv');
+    const csv = readFileSync(await download.path(), 'utf8').trim().split('\n');
+    assert.equal(csv.length, 2, 'a header and the one entry');
+    assert.match(csv[1], /thanks/);
 
     await navigate(bo.page, 'Thanks');
     await bo.page.getByRole('link', { name: 'Received' }).click();
@@ -298,6 +305,23 @@ describe('recognition on a fresh organisation', () => {
     await page.getByText('The ledger is consistent').waitFor();
     await checkpoint(page, 'programme-health-economy');
 
+    // Correct the thanks transaction: a reversal with a reason, never an edit.
+    const boToken = await apiToken(server, RECIPIENT.email, RECIPIENT.password);
+    const ledger = await apiCall(server, boToken, 'GET', '/api/v1/me/ledger');
+    const thanksTx = ledger.items.find((line) => line.kind === 'thanks').transaction_id;
+    await page.getByRole('button', { name: 'Reverse transaction' }).click();
+    await page.getByText('Paste the transaction’s id', { exact: false }).waitFor();
+    await page.getByLabel('Transaction id').fill(thanksTx);
+    await page.getByLabel('Reason').fill('Sent to the wrong person by mistake.');
+    await page.getByRole('button', { name: 'Reverse transaction' }).click();
+    await page.getByText('Transaction reversed').waitFor();
+    await page.locator('.kpi[data-figure="liability"] .kpi-value', { hasText: /^325$/ }).waitFor();
+    // A second reversal of the same transaction is refused with a readable message.
+    await page.getByLabel('Transaction id').fill(thanksTx);
+    await page.getByLabel('Reason').fill('Again.');
+    await page.getByRole('button', { name: 'Reverse transaction' }).click();
+    await page.getByRole('alert').filter({ hasText: 'That did not work' }).waitFor();
+
     await navigate(page, 'Recognition settings');
     await expectHeading(page, 'Recognition settings');
     await page.getByText('Everyone else (default): 100 points per month').waitFor();
@@ -322,6 +346,11 @@ describe('recognition on a fresh organisation', () => {
       await assertNoHorizontalOverflow(phone.page);
       await checkpoint(phone.page, name);
     }
+    // The recipient's ledger shows the correction, explained.
+    await phone.page.goto(`${server.url}/wallet`);
+    const correction = phone.page.getByRole('article', { name: 'Correction (reversal), \u22125 points' });
+    await correction.getByText('Why?').click();
+    await correction.locator('dl').getByText('Thanks', { exact: true }).waitFor();
     phone.assertClean();
     await phone.context.close();
   });

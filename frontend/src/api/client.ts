@@ -137,6 +137,9 @@ export interface ApiClientOptions {
   watchOtherTabs?: boolean;
 }
 
+/** Recognition routes that answer `format=csv`. */
+export type RecognitionCsvPath = '/me/ledger' | '/me/thanks' | '/admin/redemptions' | '/admin/recognition/economy' | `/teams/${string}/recognition`;
+
 export type Query = Record<string, string | number | boolean | null | undefined>;
 
 export interface RequestOptions {
@@ -661,6 +664,10 @@ export function createApiClient(options: ApiClientOptions = {}) {
     },
     teamSummary(teamId: Uuid, days: number, signal?: AbortSignal): Promise<TeamRecognition> {
       return request(`/api/v1/teams/${enc(teamId)}/recognition`, { query: { days }, signal });
+    },
+    /** A recognition list as CSV (`format=csv` on the same route as its JSON). */
+    exportCsv(path: RecognitionCsvPath, query: Query = {}, signal?: AbortSignal): Promise<DownloadedFile> {
+      return download(`/api/v1${path}`, { query: { ...query, format: 'csv' }, signal, accept: 'text/csv, application/problem+json' });
     },
   };
 

@@ -1,10 +1,18 @@
 import { useState } from 'preact/hooks';
-import { api, toApiError } from '../api/client';
+import { api, toApiError, type DownloadedFile } from '../api/client';
 import type { ReachExportQuery } from '../api/types';
 import { exportFileName, saveFile } from './csv';
 
 /** Download one dashboard table as CSV, with the same window, team and ranking as on screen. */
 export function CsvButton({ query, what }: { query: ReachExportQuery; what: string }) {
+  return <DownloadCsvButton load={() => api.reach.exportCsv(query)} name={exportFileName(query)} what={what} />;
+}
+
+/**
+ * Download a CSV the API answers (through the client: it needs the bearer token). `name` is the
+ * file name to save under; null keeps the one the server suggests.
+ */
+export function DownloadCsvButton({ load, name, what }: { load: () => Promise<DownloadedFile>; name: string | null; what: string }) {
   const [state, setState] = useState<{ kind: 'idle' } | { kind: 'pending' } | { kind: 'done'; name: string } | { kind: 'error'; message: string }>({
     kind: 'idle',
   });
@@ -12,8 +20,8 @@ export function CsvButton({ query, what }: { query: ReachExportQuery; what: stri
   async function download() {
     setState({ kind: 'pending' });
     try {
-      const file = await api.reach.exportCsv(query);
-      setState({ kind: 'done', name: saveFile(file, exportFileName(query)) });
+      const file = await load();
+      setState({ kind: 'done', name: saveFile(file, name) });
     } catch (err) {
       setState({ kind: 'error', message: toApiError(err).message });
     }

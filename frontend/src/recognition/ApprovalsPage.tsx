@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
+import { DownloadCsvButton } from '../impact/CsvButton';
 import { SelectField, TextField } from '../ui/Field';
 import { EmptyState, ErrorAlert, ErrorState, Loading } from '../ui/feedback';
 import { formatDateTime, formatNumber } from '../ui/format';
@@ -36,10 +37,11 @@ function Redemptions() {
 
   return (
     <section class="card card-flush" aria-labelledby="redemptions-heading">
-      <div class="card-header card-header-inset">
+      <div class="card-header">
         <h2 id="redemptions-heading">Reward redemptions</h2>
         <div class="card-actions">
           <SelectField class="field-inline" label="Show" value={status} onValue={setStatus} options={REDEMPTION_FILTERS} />
+          <DownloadCsvButton load={() => api.recognition.exportCsv('/admin/redemptions', { status })} name={`chorus-redemptions-${status}.csv`} what="the redemptions" />
         </div>
       </div>
       <ErrorAlert error={action.error} title="The decision was not saved" />

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { ConsistencyReport, Reversal } from '../api/types';
+import { DownloadCsvButton } from '../impact/CsvButton';
 import { TextAreaField, TextField } from '../ui/Field';
 import { Alert, EmptyState, ErrorAlert, ErrorState, Loading } from '../ui/feedback';
 import { formatNumber, formatPercent } from '../ui/format';
@@ -35,6 +36,7 @@ export function EconomySection() {
         <section class="card card-flush" aria-labelledby="economy-rules-heading">
           <div class="card-header">
             <h2 id="economy-rules-heading">Issued by rule and budget burn</h2>
+            {economy.data.rules.length ? <DownloadCsvButton load={() => api.recognition.exportCsv('/admin/recognition/economy')} name="chorus-rule-performance.csv" what="rule performance" /> : null}
           </div>
           {economy.data.rules.length === 0 ? (
             <EmptyState title="No rules yet">

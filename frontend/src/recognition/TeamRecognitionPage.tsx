@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, toApiError, type ApiError } from '../api/client';
 import type { BudgetView, Me, SpotAwardView } from '../api/types';
 import type { ViewProps } from '../shell/routes';
+import { DownloadCsvButton } from '../impact/CsvButton';
 import { SelectField, TextAreaField, TextField } from '../ui/Field';
 import { Alert, EmptyState, ErrorAlert, ErrorState, Loading } from '../ui/feedback';
 import { formatDateTime, formatNumber, formatPercent } from '../ui/format';
@@ -52,6 +53,9 @@ function TeamSummary({ me }: { me: Me }) {
         <div class="toolbar">
           <SelectField class="field-inline" label="Team" value={chosen} onValue={setTeamId} options={teams.data.items.map((t) => ({ value: t.id, label: t.name }))} />
           <SelectField class="field-inline" label="Period" value={days} onValue={setDays} options={DAY_OPTIONS} />
+          {summary.status === 'ready' && summary.data?.shown ? (
+            <DownloadCsvButton load={() => api.recognition.exportCsv(`/teams/${chosen}/recognition`, { days })} name={`chorus-team-recognition-${days}d.csv`} what="the team summary" />
+          ) : null}
         </div>
       ) : null}
       {chosen && summary.status === 'loading' ? <Loading label="Loading the summary…" /> : null}

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, toApiError, type ApiError } from '../api/client';
 import type { Me, ThanksView } from '../api/types';
+import { DownloadCsvButton } from '../impact/CsvButton';
 import { withQuery } from '../impact/window';
 import type { ViewProps } from '../shell/routes';
 import { SelectField, TextAreaField, TextField } from '../ui/Field';
@@ -69,7 +70,12 @@ export function ThanksPage({ me }: ViewProps) {
         ))}
       </nav>
       <section class="card" aria-labelledby="thanks-list-heading">
-        <h2 id="thanks-list-heading">{VIEWS.find((v) => v.id === view)?.label}</h2>
+        <div class="card-header card-header-inset">
+          <h2 id="thanks-list-heading">{VIEWS.find((v) => v.id === view)?.label}</h2>
+          {view !== 'wall' && list.status === 'ready' && list.data.items.length ? (
+            <DownloadCsvButton load={() => api.recognition.exportCsv('/me/thanks', { direction: view })} name={`chorus-thanks-${view}.csv`} what={`thanks ${view}`} />
+          ) : null}
+        </div>
         {view === 'received' ? <p class="muted">Thanks you keep private stay off the wall; you and the giver still see them.</p> : null}
         {list.status === 'loading' ? <Loading label="Loading thanks…" /> : null}
         {list.status === 'error' ? <ErrorState error={list.error} onRetry={list.reload} title="Thanks could not be loaded" /> : null}

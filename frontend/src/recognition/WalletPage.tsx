@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { LedgerLine } from '../api/types';
+import { DownloadCsvButton } from '../impact/CsvButton';
 import { Checkbox } from '../ui/Field';
 import { EmptyState, ErrorAlert, ErrorState, Loading } from '../ui/feedback';
 import { formatDateTime, formatNumber } from '../ui/format';
@@ -47,6 +48,7 @@ export function WalletPage() {
       <section class="card card-flush" aria-labelledby="wallet-ledger">
         <div class="card-header">
           <h2 id="wallet-ledger">Ledger</h2>
+          {ledger.status === 'ready' && ledger.data.items.length ? <DownloadCsvButton load={() => api.recognition.exportCsv('/me/ledger')} name="chorus-ledger.csv" what="your ledger" /> : null}
         </div>
         {ledger.status === 'loading' ? <Loading label="Loading entries…" /> : null}
         {ledger.status === 'error' ? <ErrorState error={ledger.error} onRetry={ledger.reload} title="Ledger entries could not be loaded" /> : null}
