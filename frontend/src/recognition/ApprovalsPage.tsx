@@ -2,11 +2,11 @@ import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import { DownloadCsvButton } from '../impact/CsvButton';
 import { SelectField, TextField } from '../ui/Field';
-import { EmptyState, ErrorAlert, ErrorState, Loading } from '../ui/feedback';
+import { EmptyState, ErrorAlert } from '../ui/feedback';
 import { formatDateTime, formatNumber } from '../ui/format';
 import { PageHeader } from '../ui/PageHeader';
 import { useResource } from '../ui/useResource';
-import { StatusBadge, useAction } from './parts';
+import { StatusBadge, useAction, ResourceState } from './parts';
 
 const REDEMPTION_FILTERS = [
   { value: 'requested', label: 'Waiting for approval' },
@@ -45,8 +45,7 @@ function Redemptions() {
         </div>
       </div>
       <ErrorAlert error={action.error} title="The decision was not saved" />
-      {queue.status === 'loading' ? <Loading label="Loading redemptions…" /> : null}
-      {queue.status === 'error' ? <ErrorState error={queue.error} onRetry={queue.reload} title="Redemptions could not be loaded" /> : null}
+      <ResourceState resource={queue} loading="Loading redemptions…" error="Redemptions could not be loaded" />
       {queue.status === 'ready' && queue.data.items.length === 0 ? (
         <EmptyState title={status === 'requested' ? 'Nothing waiting' : 'No redemptions'}>
           <p>{status === 'requested' ? 'New requests appear here, oldest first.' : 'None with this status.'}</p>
@@ -104,8 +103,7 @@ function SpotAwardQueue() {
         <h2 id="spot-queue-heading">Spot awards waiting for approval</h2>
       </div>
       <ErrorAlert error={action.error} title="The decision was not saved" />
-      {queue.status === 'loading' ? <Loading label="Loading spot awards…" /> : null}
-      {queue.status === 'error' ? <ErrorState error={queue.error} onRetry={queue.reload} title="Spot awards could not be loaded" /> : null}
+      <ResourceState resource={queue} loading="Loading spot awards…" error="Spot awards could not be loaded" />
       {queue.status === 'ready' && queue.data.items.length === 0 ? (
         <EmptyState title="Nothing waiting">
           <p>Spot awards above the approval threshold appear here.</p>

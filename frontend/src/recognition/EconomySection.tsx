@@ -3,11 +3,11 @@ import { api } from '../api/client';
 import type { ConsistencyReport, Reversal } from '../api/types';
 import { DownloadCsvButton } from '../impact/CsvButton';
 import { TextAreaField, TextField } from '../ui/Field';
-import { Alert, EmptyState, ErrorAlert, ErrorState, Loading } from '../ui/feedback';
+import { Alert, EmptyState, ErrorAlert } from '../ui/feedback';
 import { formatNumber, formatPercent } from '../ui/format';
 import { useResource } from '../ui/useResource';
 import { kindLabel } from './explain';
-import { Figures, StatusBadge, useAction } from './parts';
+import { Figures, StatusBadge, useAction, ResourceState } from './parts';
 
 /** The points economy on the programme-health page: issued, redeemed, liability, rule burn. */
 export function EconomySection() {
@@ -17,8 +17,7 @@ export function EconomySection() {
       <section class="card" aria-labelledby="economy-heading">
         <h2 id="economy-heading">Points economy</h2>
         <p class="muted">Since the programme began (not limited to the period above).</p>
-        {economy.status === 'loading' ? <Loading label="Loading the points economy…" /> : null}
-        {economy.status === 'error' ? <ErrorState error={economy.error} onRetry={economy.reload} title="The points economy could not be loaded" /> : null}
+        <ResourceState resource={economy} loading="Loading the points economy…" error="The points economy could not be loaded" />
         {economy.status === 'ready' ? (
           <Figures
             label="Points economy"

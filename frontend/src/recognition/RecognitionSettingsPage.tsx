@@ -2,11 +2,11 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { AllowancePolicy, PeriodKind, RecognitionSettings, Role, Team } from '../api/types';
 import { SelectField, TextField } from '../ui/Field';
-import { Alert, EmptyState, ErrorAlert, ErrorState, Loading } from '../ui/feedback';
+import { Alert, EmptyState, ErrorAlert } from '../ui/feedback';
 import { formatNumber, roleLabel } from '../ui/format';
 import { PageHeader } from '../ui/PageHeader';
 import { useResource } from '../ui/useResource';
-import { PERIOD_OPTIONS, periodLabel, StatusBadge, useAction } from './parts';
+import { PERIOD_OPTIONS, periodLabel, StatusBadge, useAction, ResourceState } from './parts';
 import { parseWhole } from './rule';
 
 /** Administrators: giving allowances, manager budgets and limits, and the company values. */
@@ -66,8 +66,7 @@ function SettingsForm() {
   return (
     <section class="card" aria-labelledby="recognition-settings-heading">
       <h2 id="recognition-settings-heading">Limits and budgets</h2>
-      {settings.status === 'loading' ? <Loading label="Loading settings…" /> : null}
-      {settings.status === 'error' ? <ErrorState error={settings.error} onRetry={settings.reload} title="Settings could not be loaded" /> : null}
+      <ResourceState resource={settings} loading="Loading settings…" error="Settings could not be loaded" />
       {settings.status === 'ready' ? (
         <form class="form-grid" onSubmit={submit} noValidate aria-busy={action.pending !== null}>
           {saved ? (
@@ -128,8 +127,7 @@ function Allowances() {
     <section class="card" aria-labelledby="allowances-heading">
       <h2 id="allowances-heading">Giving allowances</h2>
       <p class="muted">Points each person may give in thanks per period. A team’s policy comes first, then a role’s, then the default.</p>
-      {policies.status === 'loading' ? <Loading label="Loading allowances…" /> : null}
-      {policies.status === 'error' ? <ErrorState error={policies.error} onRetry={policies.reload} title="Allowances could not be loaded" /> : null}
+      <ResourceState resource={policies} loading="Loading allowances…" error="Allowances could not be loaded" />
       {policies.status === 'ready' && policies.data.items.length === 0 ? (
         <EmptyState title="No allowance yet">
           <p>Until you add one, people can give thanks without points.</p>
@@ -190,8 +188,7 @@ function Values() {
     <section class="card" aria-labelledby="values-heading">
       <h2 id="values-heading">Company values</h2>
       <p class="muted">People can tag thanks with a value; rules can award points for thanks that carry one.</p>
-      {values.status === 'loading' ? <Loading label="Loading values…" /> : null}
-      {values.status === 'error' ? <ErrorState error={values.error} onRetry={values.reload} title="Values could not be loaded" /> : null}
+      <ResourceState resource={values} loading="Loading values…" error="Values could not be loaded" />
       {values.status === 'ready' && values.data.items.length === 0 ? (
         <EmptyState title="No values yet">
           <p>Add your company’s values, e.g. “Customer first”.</p>

@@ -2,11 +2,11 @@ import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { PeriodKind, RewardView } from '../api/types';
 import { Checkbox, SelectField, TextAreaField, TextField } from '../ui/Field';
-import { Alert, EmptyState, ErrorAlert, ErrorState, Loading } from '../ui/feedback';
+import { Alert, EmptyState, ErrorAlert } from '../ui/feedback';
 import { formatNumber } from '../ui/format';
 import { PageHeader } from '../ui/PageHeader';
 import { useResource } from '../ui/useResource';
-import { PERIOD_OPTIONS, StatusBadge, useAction } from './parts';
+import { PERIOD_OPTIONS, StatusBadge, useAction, ResourceState } from './parts';
 import { parseWhole } from './rule';
 import { rewardLimits } from './RewardsPage';
 
@@ -64,8 +64,7 @@ export function RewardsAdminPage() {
         <div class="card-header">
           <h2 id="reward-list-heading">Catalogue</h2>
         </div>
-        {catalogue.status === 'loading' ? <Loading label="Loading rewards…" /> : null}
-        {catalogue.status === 'error' ? <ErrorState error={catalogue.error} onRetry={catalogue.reload} title="Rewards could not be loaded" /> : null}
+        <ResourceState resource={catalogue} loading="Loading rewards…" error="Rewards could not be loaded" />
         {catalogue.status === 'ready' && catalogue.data.items.length === 0 ? (
           <EmptyState title="The catalogue is empty">
             <p>Add a first reward above.</p>

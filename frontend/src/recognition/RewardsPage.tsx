@@ -1,11 +1,11 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { RedemptionView, RewardView } from '../api/types';
-import { Alert, EmptyState, ErrorAlert, ErrorState, Loading } from '../ui/feedback';
+import { Alert, EmptyState, ErrorAlert } from '../ui/feedback';
 import { formatDateTime, formatNumber } from '../ui/format';
 import { PageHeader } from '../ui/PageHeader';
 import { useResource } from '../ui/useResource';
-import { periodLabel, StatusBadge, useAction } from './parts';
+import { periodLabel, StatusBadge, useAction, ResourceState } from './parts';
 
 /** What a reward's limits say, e.g. "12 left · 1 per person per month". */
 export function rewardLimits(r: Pick<RewardView, 'stock' | 'per_user_limit' | 'limit_period'>): string {
@@ -50,8 +50,7 @@ export function RewardsPage() {
       <ErrorAlert error={action.error} title="The reward was not redeemed" />
       <section class="card" aria-labelledby="rewards-catalogue">
         <h2 id="rewards-catalogue">Catalogue</h2>
-        {catalogue.status === 'loading' ? <Loading label="Loading rewards…" /> : null}
-        {catalogue.status === 'error' ? <ErrorState error={catalogue.error} onRetry={catalogue.reload} title="Rewards could not be loaded" /> : null}
+        <ResourceState resource={catalogue} loading="Loading rewards…" error="Rewards could not be loaded" />
         {catalogue.status === 'ready' && catalogue.data.items.length === 0 ? (
           <EmptyState title="No rewards yet">
             <p>Your organisation has not added rewards to the catalogue yet.</p>
@@ -93,8 +92,7 @@ export function RewardsPage() {
         <div class="card-header">
           <h2 id="rewards-mine">My redemptions</h2>
         </div>
-        {mine.status === 'loading' ? <Loading label="Loading your redemptions…" /> : null}
-        {mine.status === 'error' ? <ErrorState error={mine.error} onRetry={mine.reload} title="Your redemptions could not be loaded" /> : null}
+        <ResourceState resource={mine} loading="Loading your redemptions…" error="Your redemptions could not be loaded" />
         {mine.status === 'ready' && mine.data.items.length === 0 ? (
           <EmptyState title="Nothing redeemed yet">
             <p>Rewards you redeem appear here with their status.</p>

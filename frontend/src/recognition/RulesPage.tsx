@@ -1,9 +1,9 @@
 import { api } from '../api/client';
-import { EmptyState, ErrorState, Loading } from '../ui/feedback';
+import { EmptyState } from '../ui/feedback';
 import { formatDateTime, formatNumber } from '../ui/format';
 import { PageHeader } from '../ui/PageHeader';
 import { useResource } from '../ui/useResource';
-import { StatusBadge } from './parts';
+import { StatusBadge, ResourceState } from './parts';
 import { describeRule } from './rule';
 
 /** Reward rules for administrators: what each does, its state, version and spending. */
@@ -24,8 +24,7 @@ export function RulesPage() {
         <div class="card-header">
           <h2 id="rules-heading">Rules</h2>
         </div>
-        {rules.status === 'loading' ? <Loading label="Loading rules…" /> : null}
-        {rules.status === 'error' ? <ErrorState error={rules.error} onRetry={rules.reload} title="Rules could not be loaded" /> : null}
+        <ResourceState resource={rules} loading="Loading rules…" error="Rules could not be loaded" />
         {rules.status === 'ready' && rules.data.items.length === 0 ? (
           <EmptyState title="No rules yet" action={<a class="button button-secondary" href="/admin/rules/new">Write the first rule</a>}>
             <p>Without rules, points come only from thanks and spot awards.</p>

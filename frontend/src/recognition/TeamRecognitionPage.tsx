@@ -9,7 +9,7 @@ import { formatDateTime, formatNumber, formatPercent } from '../ui/format';
 import { PageHeader } from '../ui/PageHeader';
 import { useResource } from '../ui/useResource';
 import { teamMembers, type Person } from './people';
-import { Figures, StatusBadge } from './parts';
+import { Figures, StatusBadge, ResourceState } from './parts';
 import { PersonPicker } from './PersonPicker';
 import { parseWhole } from './rule';
 
@@ -42,8 +42,7 @@ function TeamSummary({ me }: { me: Me }) {
   return (
     <section class="card" aria-labelledby="team-recognition-summary">
       <h2 id="team-recognition-summary">Thanks in the team</h2>
-      {teams.status === 'loading' ? <Loading label="Loading teams…" /> : null}
-      {teams.status === 'error' ? <ErrorState error={teams.error} onRetry={teams.reload} title="Teams could not be loaded" /> : null}
+      <ResourceState resource={teams} loading="Loading teams…" error="Teams could not be loaded" />
       {teams.status === 'ready' && teams.data.items.length === 0 ? (
         <EmptyState title="No teams">
           <p>You do not manage a team yet.</p>
@@ -107,8 +106,7 @@ function SpotAwards({ me }: { me: Me }) {
   return (
     <section class="card" aria-labelledby="spot-awards-heading">
       <h2 id="spot-awards-heading">Spot awards</h2>
-      {budget.status === 'loading' ? <Loading label="Loading your budget…" /> : null}
-      {budget.status === 'error' ? <ErrorState error={budget.error} onRetry={budget.reload} title="Your budget could not be loaded" /> : null}
+      <ResourceState resource={budget} loading="Loading your budget…" error="Your budget could not be loaded" />
       {budget.status === 'ready' ? <BudgetFigures budget={budget.data} /> : null}
       {done ? (
         <Alert kind={done.status === 'pending' ? 'info' : 'success'} title={done.status === 'pending' ? 'Waiting for approval' : 'Spot award given'}>
@@ -132,8 +130,7 @@ function SpotAwards({ me }: { me: Me }) {
         />
       ) : null}
       <h3 class="subheading">Awards you gave</h3>
-      {awards.status === 'loading' ? <Loading label="Loading awards…" /> : null}
-      {awards.status === 'error' ? <ErrorState error={awards.error} onRetry={awards.reload} title="Awards could not be loaded" /> : null}
+      <ResourceState resource={awards} loading="Loading awards…" error="Awards could not be loaded" />
       {awards.status === 'ready' && awards.data.items.length === 0 ? <p class="muted">No spot awards yet.</p> : null}
       {awards.status === 'ready' && awards.data.items.length ? (
         <div class="table-scroll" role="region" aria-label="Spot awards you gave" tabIndex={0}>

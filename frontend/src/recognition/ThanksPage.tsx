@@ -6,9 +6,10 @@ import { DownloadCsvButton } from '../impact/CsvButton';
 import { withQuery } from '../impact/window';
 import type { ViewProps } from '../shell/routes';
 import { SelectField, TextAreaField, TextField } from '../ui/Field';
-import { Alert, EmptyState, ErrorAlert, ErrorState, Loading } from '../ui/feedback';
+import { Alert, EmptyState, ErrorAlert, ErrorState } from '../ui/feedback';
 import { formatDateTime, formatNumber } from '../ui/format';
 import { PageHeader } from '../ui/PageHeader';
+import { ResourceState } from './parts';
 import { useResource } from '../ui/useResource';
 import { knownColleagues, type Person } from './people';
 import { PersonPicker } from './PersonPicker';
@@ -77,8 +78,7 @@ export function ThanksPage({ me }: ViewProps) {
           ) : null}
         </div>
         {view === 'received' ? <p class="muted">Thanks you keep private stay off the wall; you and the giver still see them.</p> : null}
-        {list.status === 'loading' ? <Loading label="Loading thanks…" /> : null}
-        {list.status === 'error' ? <ErrorState error={list.error} onRetry={list.reload} title="Thanks could not be loaded" /> : null}
+        <ResourceState resource={list} loading="Loading thanks…" error="Thanks could not be loaded" />
         {list.status === 'ready' && list.data.items.length === 0 ? (
           <EmptyState title={view === 'given' ? 'You have not thanked anyone yet' : view === 'received' ? 'No thanks received yet' : 'The wall is empty'}>
             <p>{view === 'wall' ? 'Public thanks appear here for everyone in the organisation.' : 'Thanks appear here as soon as they are sent.'}</p>

@@ -3,12 +3,12 @@ import { api } from '../api/client';
 import type { LedgerLine } from '../api/types';
 import { DownloadCsvButton } from '../impact/CsvButton';
 import { Checkbox } from '../ui/Field';
-import { EmptyState, ErrorAlert, ErrorState, Loading } from '../ui/feedback';
+import { EmptyState, ErrorAlert } from '../ui/feedback';
 import { formatDateTime, formatNumber } from '../ui/format';
 import { PageHeader } from '../ui/PageHeader';
 import { useResource } from '../ui/useResource';
 import { accountLabel, explainRows, kindLabel, signedPoints } from './explain';
-import { Figures, useAction } from './parts';
+import { Figures, useAction, ResourceState } from './parts';
 
 const LEDGER_PAGE = 25;
 
@@ -23,8 +23,7 @@ export function WalletPage() {
       <PageHeader title="Wallet" description="Points you earned and can redeem, your allowance for thanking others, and every movement with the reason behind it." />
       <section class="card" aria-labelledby="wallet-balances">
         <h2 id="wallet-balances">Balances</h2>
-        {wallet.status === 'loading' ? <Loading label="Loading your wallet…" /> : null}
-        {wallet.status === 'error' ? <ErrorState error={wallet.error} onRetry={wallet.reload} title="Your wallet could not be loaded" /> : null}
+        <ResourceState resource={wallet} loading="Loading your wallet…" error="Your wallet could not be loaded" />
         {wallet.status === 'ready' ? (
           <Figures
             label="Balances"
@@ -50,8 +49,7 @@ export function WalletPage() {
           <h2 id="wallet-ledger">Ledger</h2>
           {ledger.status === 'ready' && ledger.data.items.length ? <DownloadCsvButton load={() => api.recognition.exportCsv('/me/ledger')} name="chorus-ledger.csv" what="your ledger" /> : null}
         </div>
-        {ledger.status === 'loading' ? <Loading label="Loading entries…" /> : null}
-        {ledger.status === 'error' ? <ErrorState error={ledger.error} onRetry={ledger.reload} title="Ledger entries could not be loaded" /> : null}
+        <ResourceState resource={ledger} loading="Loading entries…" error="Ledger entries could not be loaded" />
         {ledger.status === 'ready' && ledger.data.items.length === 0 ? (
           <EmptyState title="No entries yet">
             <p>Points you receive, give or redeem appear here, each with why.</p>
@@ -129,8 +127,7 @@ function Preferences() {
   return (
     <section class="card" aria-labelledby="wallet-prefs">
       <h2 id="wallet-prefs">Recognition emails</h2>
-      {prefs.status === 'loading' ? <Loading label="Loading preferences…" /> : null}
-      {prefs.status === 'error' ? <ErrorState error={prefs.error} onRetry={prefs.reload} title="Preferences could not be loaded" /> : null}
+      <ResourceState resource={prefs} loading="Loading preferences…" error="Preferences could not be loaded" />
       {prefs.status === 'ready' ? (
         <>
           <Checkbox

@@ -4,6 +4,8 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { toApiError, type ApiError } from '../api/client';
+import { ErrorState, Loading } from '../ui/feedback';
+import type { Resource } from '../ui/useResource';
 
 export interface Figure {
   id: string;
@@ -86,4 +88,11 @@ export const PERIOD_OPTIONS = [
 
 export function periodLabel(kind: string): string {
   return PERIOD_OPTIONS.find((p) => p.value === kind)?.label.toLowerCase() ?? kind;
+}
+
+/** The loading and error states of a resource (nothing once it is ready). */
+export function ResourceState<T>({ resource, loading, error }: { resource: Resource<T>; loading: string; error: string }) {
+  if (resource.status === 'loading') return <Loading label={loading} />;
+  if (resource.status === 'error') return <ErrorState error={resource.error} onRetry={resource.reload} title={error} />;
+  return null;
 }
