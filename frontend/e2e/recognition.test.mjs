@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { apiCall, apiToken, expectHeading, expectPath, inviteAndAccept, navigate, signIn } from './app.mjs';
-import { assertNoHorizontalOverflow, checkpoint, cleanUp, launchBrowser, openPage, startServer } from './harness.mjs';
+import { assertNoHorizontalOverflow, checkpoint, cleanUp, launchBrowser, openPage, screenshot, startServer } from './harness.mjs';
 
 const MOBILE = { width: 375, height: 800 };
 const ADMIN = { org: 'Globex Test', name: 'Ada Admin', email: 'admin@globex.test', password: 'correct horse battery staple' };
@@ -82,8 +82,12 @@ describe('recognition on a fresh organisation', () => {
     await page.getByText('Choose who to thank.').waitFor();
     await page.getByText('Say what you are thanking them for.').waitFor();
 
+    // Keyboard only: type, arrow down to the result, Enter.
     await page.getByLabel('Who do you want to thank?').fill('bo');
-    await page.getByRole('button', { name: RECIPIENT.name }).click();
+    await page.getByRole('button', { name: RECIPIENT.name }).waitFor();
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), RECIPIENT.name);
+    await page.keyboard.press('Enter');
     await page.getByRole('button', { name: 'Change who do you want to thank?' }).waitFor();
     await page.getByLabel('Company value (optional)').selectOption({ label: VALUE });
     await page.getByLabel('Points').fill('5');
@@ -425,6 +429,10 @@ describe('recognition with the demo organisation', () => {
     await page.locator('.kpi[data-figure="p90"]').waitFor();
     assert.match(await figure(page, 'total'), /^[\d,]+ points$/);
     await checkpoint(page, 'demo-rule-editor');
+    await page.setViewportSize(MOBILE);
+    await assertNoHorizontalOverflow(page);
+    await screenshot(page, 'mobile-rule-editor');
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     await navigate(page, 'Approvals');
     await expectHeading(page, 'Approvals');

@@ -4,6 +4,26 @@ import type { Me } from '../api/types';
 import { ErrorAlert } from '../ui/feedback';
 import { matchPeople, searchOrganisation, type Person } from './people';
 
+/** The `index`-th result button of the picker that holds `from` (negative counts from the end). */
+function optionAt(from: Element, index: number): HTMLButtonElement | undefined {
+  const options = [...(from.closest('.person-picker')?.querySelectorAll<HTMLButtonElement>('.person-option') ?? [])];
+  return options.at(index);
+}
+
+/** Arrow keys move between results; Up from the first goes back to the search box. */
+function moveFocus(e: KeyboardEvent) {
+  if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+  const current = e.target as HTMLElement;
+  const picker = current.closest('.person-picker');
+  if (!picker) return;
+  const options = [...picker.querySelectorAll<HTMLButtonElement>('.person-option')];
+  const i = options.indexOf(current as HTMLButtonElement);
+  e.preventDefault();
+  if (e.key === 'ArrowDown') options[Math.min(i + 1, options.length - 1)]?.focus();
+  else if (i <= 0) picker.querySelector<HTMLInputElement>('input')?.focus();
+  else options[i - 1]?.focus();
+}
+
 /**
  * Pick a colleague by typing part of their name. Administrators search the organisation;
  * otherwise the search runs over `people` (what the API already shows this person).
@@ -81,7 +101,7 @@ export function PersonPicker({
     );
   }
 
-  const hintText = hint ?? (isAdmin ? 'Type the start of a name or email address.' : 'Type part of a name. You can find colleagues who appear on the thanks wall, in your thanks, or in teams you manage.');
+  const hintText = hint ?? (isAdmin ? 'Type the start of a name or email address, then pick from the list (arrow keys move through it).' : 'Type part of a name, then pick from the list. You can find colleagues who appear on the thanks wall, in your thanks, or in teams you manage.');
   const describedBy = [`${id}-hint`, error ? `${id}-error` : ''].filter(Boolean).join(' ');
   return (
     <div class="field person-picker">
@@ -95,6 +115,12 @@ export function PersonPicker({
         autoComplete="off"
         value={q}
         onInput={(e) => setQ(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'ArrowDown' && found.length) {
+            e.preventDefault();
+            optionAt(e.currentTarget, 0)?.focus();
+          }
+        }}
         aria-describedby={describedBy}
         aria-invalid={error ? 'true' : undefined}
         aria-controls={`${id}-results`}
@@ -113,7 +139,7 @@ export function PersonPicker({
         ) : null}
         {q.trim() && found.length === 0 && (isAdmin || people !== null) ? <p class="muted">No one found for “{q.trim()}”.</p> : null}
         {found.length ? (
-          <ul class="person-results" aria-label={`People matching “${q.trim()}”`}>
+          <ul class="person-results" aria-label={`People matching “${q.trim()}”`} onKeyDown={moveFocus}>
             {found.map((p) => (
               <li key={p.id}>
                 <button type="button" class="person-option" onClick={() => onChange(p)}>
