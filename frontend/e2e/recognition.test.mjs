@@ -399,6 +399,21 @@ describe('recognition with the demo organisation', () => {
     await checkpoint(page, 'demo-rewards');
     assertClean();
     await context.close();
+
+    // The dark colour scheme keeps its contrast on the new pages too.
+    const dark = await openPage(browser, { colorScheme: 'dark' });
+    await signIn(dark.page, server.url, demo('employee'), DEMO_PASSWORD);
+    for (const [path, heading, content] of [
+      ['/wallet', 'Wallet', '.ledger-entry'],
+      ['/thanks', 'Thanks', '.thanks-card'],
+    ]) {
+      await dark.page.goto(`${server.url}${path}`);
+      await expectHeading(dark.page, heading);
+      await dark.page.locator(content).first().waitFor();
+      await checkpoint(dark.page, `dark${path.replace('/', '-')}`);
+    }
+    dark.assertClean();
+    await dark.context.close();
   });
 
   test('a manager’s team recognition is shown only as aggregates', async () => {
