@@ -444,6 +444,15 @@ describe('recognition with the demo organisation', () => {
     await page.locator('.kpi[data-figure="p90"]').waitFor();
     assert.match(await figure(page, 'total'), /^[\d,]+ points$/);
     await checkpoint(page, 'demo-rule-editor');
+    // Pause and enable again (the preview of this version is on screen).
+    const wasActive = (await page.getByRole('button', { name: 'Pause rule' }).count()) > 0;
+    if (wasActive) {
+      await page.getByRole('button', { name: 'Pause rule' }).click();
+      await page.getByText('Paused. The rule awards nothing until it is enabled again.').waitFor();
+    }
+    await page.getByRole('button', { name: 'Enable rule' }).click();
+    await page.getByText('Enabled. New events are awarded from now on.').waitFor();
+    await page.getByRole('button', { name: 'Pause rule' }).waitFor();
     await page.setViewportSize(MOBILE);
     await assertNoHorizontalOverflow(page);
     await screenshot(page, 'mobile-rule-editor');

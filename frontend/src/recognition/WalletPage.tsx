@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { LedgerLine } from '../api/types';
 import { DownloadCsvButton } from '../impact/CsvButton';
-import { Checkbox } from '../ui/Field';
+import { Checkbox, SelectField } from '../ui/Field';
 import { EmptyState, ErrorAlert } from '../ui/feedback';
 import { formatDateTime, formatNumber } from '../ui/format';
 import { PageHeader } from '../ui/PageHeader';
@@ -11,12 +11,19 @@ import { accountLabel, explainRows, kindLabel, signedPoints } from './explain';
 import { Figures, useAction, ResourceState } from './parts';
 
 const LEDGER_PAGE = 25;
+const ACCOUNTS = [
+  { value: '', label: 'All accounts' },
+  { value: 'earned', label: 'Earned' },
+  { value: 'giving', label: 'Giving allowance' },
+  { value: 'manager_budget', label: 'Spot-award budget' },
+];
 
 /** The person's points: balances, every ledger entry with its explanation, email preference. */
 export function WalletPage() {
   const wallet = useResource((signal) => api.recognition.wallet(signal), []);
   const [limit, setLimit] = useState(LEDGER_PAGE);
-  const ledger = useResource((signal) => api.recognition.ledger({ limit, offset: 0 }, signal), [limit]);
+  const [account, setAccount] = useState('');
+  const ledger = useResource((signal) => api.recognition.ledger({ limit, offset: 0, ...(account ? { account } : {}) }, signal), [limit, account]);
 
   return (
     <>
@@ -47,11 +54,16 @@ export function WalletPage() {
       <section class="card card-flush" aria-labelledby="wallet-ledger">
         <div class="card-header">
           <h2 id="wallet-ledger">Ledger</h2>
-          {ledger.status === 'ready' && ledger.data.items.length ? <DownloadCsvButton load={() => api.recognition.exportCsv('/me/ledger')} name="chorus-ledger.csv" what="your ledger" /> : null}
+          <div class="card-actions">
+            <SelectField class="field-inline" label="Account" value={account} onValue={(v) => { setAccount(v); setLimit(LEDGER_PAGE); }} options={ACCOUNTS} />
+            {ledger.status === 'ready' && ledger.data.items.length ? (
+              <DownloadCsvButton load={() => api.recognition.exportCsv('/me/ledger', account ? { account } : {})} name={`chorus-ledger${account ? `-${account}` : ''}.csv`} what="your ledger" />
+            ) : null}
+          </div>
         </div>
         <ResourceState resource={ledger} loading="Loading entries…" error="Ledger entries could not be loaded" />
         {ledger.status === 'ready' && ledger.data.items.length === 0 ? (
-          <EmptyState title="No entries yet">
+          <EmptyState title={account ? 'No entries in this account' : 'No entries yet'}>
             <p>Points you receive, give or redeem appear here, each with why.</p>
           </EmptyState>
         ) : null}
