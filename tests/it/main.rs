@@ -4,6 +4,7 @@
 mod access;
 mod advocacy;
 mod auth;
+mod badges;
 mod cli;
 mod errors;
 mod mail;

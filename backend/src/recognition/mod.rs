@@ -8,6 +8,7 @@
 //! evaluation and preview), and [`views`] (wallets, ledgers, summaries and the points economy).
 
 pub mod awards;
+pub mod badges;
 pub mod events;
 pub mod ledger;
 pub mod rewards;
@@ -33,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(rewards::router())
         .merge(rules::router())
         .merge(views::router())
+        .merge(badges::router())
 }
 
 /// The length of an allowance, budget or limit period. Periods are calendar periods in UTC, so
