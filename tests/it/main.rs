@@ -7,6 +7,7 @@ mod auth;
 mod badges;
 mod cli;
 mod errors;
+mod leaderboard;
 mod mail;
 mod people;
 mod recognition;

@@ -10,6 +10,7 @@
 pub mod awards;
 pub mod badges;
 pub mod events;
+pub mod leaderboard;
 pub mod ledger;
 pub mod rewards;
 pub mod rules;
@@ -35,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(rules::router())
         .merge(views::router())
         .merge(badges::router())
+        .merge(leaderboard::router())
 }
 
 /// The length of an allowance, budget or limit period. Periods are calendar periods in UTC, so
