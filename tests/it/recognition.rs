@@ -25,6 +25,7 @@ both! {
     rule_budget_is_exhausted_and_alerts with manual_rules(),
     other_organisations_and_roles_are_refused with manual_rules(),
     shares_write_events_for_rules with manual_rules(),
+    allowance_policies_cover_team_subtrees with manual_rules(),
 }
 
 async fn ok(app: &TestApp, who: &Session, path: &str, body: Value) -> Value {
@@ -1311,3 +1312,83 @@ async fn ledger_invariants_hold_for_random_operations(app: TestApp) {
 }
 
 both! { ledger_invariants_hold_for_random_operations }
+
+/// A policy on a team applies to its whole subtree; the nearest team with a policy wins over
+/// role and organisation policies.
+async fn allowance_policies_cover_team_subtrees(app: TestApp) {
+    use chorus::auth::Role;
+    let admin = app.org_admin("Acme", "admin@acme.test").await;
+    let org = admin.org_id;
+    let root = app.team(org, "Company", None, &[]).await;
+    let mid = app.team(org, "Engineering", Some(root), &[]).await;
+    let leaf = app.team(org, "Platform", Some(mid), &[]).await;
+    let other = app.team(org, "Sales", None, &[]).await;
+    let at_root = app.person(org, "root@acme.test", &[], Some(root)).await;
+    let at_leaf = app
+        .person(org, "leaf@acme.test", &[Role::Manager], Some(leaf))
+        .await;
+    let in_sales = app.person(org, "sales@acme.test", &[], Some(other)).await;
+    let loner = app
+        .person(org, "loner@acme.test", &[Role::Manager], None)
+        .await;
+    let amount = |who: Session| {
+        let app = app.clone();
+        async move {
+            let (status, wallet) = app.get("/api/v1/me/wallet", who.token()).await;
+            assert_eq!(status, StatusCode::OK, "{wallet}");
+            (
+                wallet["giving"]["amount"].as_i64().expect("amount"),
+                wallet["giving"]["period_kind"]
+                    .as_str()
+                    .expect("kind")
+                    .to_owned(),
+            )
+        }
+    };
+    let policy = |body: Value| {
+        let app = app.clone();
+        let admin = admin.clone();
+        async move { ok(&app, &admin, "/api/v1/admin/recognition/allowances", body).await }
+    };
+    policy(json!({ "period": "month", "amount": 100 })).await;
+    policy(json!({ "role": "manager", "period": "month", "amount": 150 })).await;
+    assert_eq!(amount(at_leaf.clone()).await.0, 150, "role policy");
+    assert_eq!(amount(at_root.clone()).await.0, 100, "organisation policy");
+
+    policy(json!({ "team_id": root, "period": "quarter", "amount": 30 })).await;
+    assert_eq!(
+        amount(at_leaf.clone()).await,
+        (30, "quarter".to_owned()),
+        "the root's policy covers the whole tree, over the role policy"
+    );
+    assert_eq!(amount(at_root.clone()).await.0, 30);
+    assert_eq!(amount(in_sales.clone()).await.0, 100, "another tree");
+    assert_eq!(amount(loner.clone()).await.0, 150, "no team: role policy");
+
+    policy(json!({ "team_id": mid, "period": "month", "amount": 20 })).await;
+    assert_eq!(
+        amount(at_leaf.clone()).await,
+        (20, "month".to_owned()),
+        "the nearest ancestor wins"
+    );
+    assert_eq!(amount(at_root.clone()).await.0, 30, "not below: unchanged");
+    policy(json!({ "team_id": leaf, "period": "month", "amount": 45 })).await;
+    assert_eq!(amount(at_leaf.clone()).await.0, 45, "the person's own team");
+
+    // The allowance limits thanks accordingly.
+    let (status, problem) = app
+        .post(
+            "/api/v1/thanks",
+            at_leaf.token(),
+            json!({ "recipient_id": at_root.user_id, "message": "Thanks!", "points": 46 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    ok(
+        &app,
+        &at_leaf,
+        "/api/v1/thanks",
+        json!({ "recipient_id": at_root.user_id, "message": "Thanks!", "points": 45 }),
+    )
+    .await;
+}
