@@ -26,6 +26,10 @@ both! {
     other_organisations_and_roles_are_refused with manual_rules(),
     shares_write_events_for_rules with manual_rules(),
     allowance_policies_cover_team_subtrees with manual_rules(),
+    concurrent_rule_processors_respect_caps with Options::with(json!({
+        "jobs": { "rules": "off", "badges": "off" },
+        "database": { "max_connections": 10 },
+    })),
 }
 
 async fn ok(app: &TestApp, who: &Session, path: &str, body: Value) -> Value {
@@ -1391,4 +1395,86 @@ async fn allowance_policies_cover_team_subtrees(app: TestApp) {
         json!({ "recipient_id": at_root.user_id, "message": "Thanks!", "points": 45 }),
     )
     .await;
+}
+
+/// Two servers evaluating the inbox at the same time (overlapping ticks) must not award
+/// beyond a cap or award an event twice: evaluation holds a lease renewed in every batch.
+async fn concurrent_rule_processors_respect_caps(app: TestApp) {
+    let admin = app.org_admin("Acme", "admin@acme.test").await;
+    let org = admin.org_id;
+    let ada = app.person(org, "ada@acme.test", &[], None).await;
+    let rule = ok(
+        &app,
+        &admin,
+        "/api/v1/admin/rules",
+        json!({ "name": "Engagement", "document": {
+            "trigger": "engagement_reported",
+            "award": { "mode": "fixed", "points": 10 },
+            "caps": { "week": 1000 },
+        } }),
+    )
+    .await;
+    ok(
+        &app,
+        &admin,
+        &format!(
+            "/api/v1/admin/rules/{}/activate",
+            rule["id"].as_str().expect("id")
+        ),
+        json!({ "starts_at": chrono::Utc::now() - chrono::Duration::hours(1) }),
+    )
+    .await;
+    // More events than one batch, all in the same (current) week, worth 12,000 points uncapped.
+    let txn = app.db().begin().await.expect("txn");
+    let now = chrono::Utc::now();
+    for n in 0..1200 {
+        events::emit(
+            &txn,
+            NewEvent {
+                org_id: org,
+                kind: events::kind::ENGAGEMENT_REPORTED,
+                user_id: ada.user_id,
+                team_id: None,
+                dedupe_key: format!("concurrent:{n}"),
+                units: 1,
+                payload: json!({}),
+                occurred_at: now - chrono::Duration::milliseconds(n),
+            },
+        )
+        .await
+        .expect("emit");
+    }
+    txn.commit().await.expect("commit");
+
+    let sibling = app.sibling(manual_rules()).await;
+    let mut runs = Vec::new();
+    for server in [&app, &sibling, &app, &sibling] {
+        let db = server.db().clone();
+        runs.push(tokio::spawn(async move {
+            chorus::recognition::rules::process(&db).await
+        }));
+    }
+    let mut evaluated = 0;
+    for run in runs {
+        let done = run.await.expect("join").expect("process");
+        evaluated += done.events;
+    }
+    // Whatever a busy processor skipped, a later run picks up.
+    evaluated += chorus::recognition::rules::process(app.db())
+        .await
+        .expect("process")
+        .events;
+    assert_eq!(evaluated, 1200, "every event evaluated exactly once");
+    assert_eq!(earned(&app, &ada).await, 1000, "the cap holds");
+    let awards = chorus::entities::rule_award::Entity::find()
+        .filter(chorus::entities::rule_award::Column::RecipientId.eq(ada.user_id))
+        .count(app.db())
+        .await
+        .expect("count");
+    assert_eq!(
+        awards, 1200,
+        "one award row per event, capped ones with zero"
+    );
+    assert_consistent(&app, &admin).await;
+    sibling.stop().await;
 }
