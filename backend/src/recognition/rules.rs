@@ -656,6 +656,8 @@ async fn apply(
         .into_iter()
         .collect();
     let (mut written, mut total) = (0u64, 0i64);
+    let mut postings: Vec<Posting> = Vec::new();
+    let mut awards: Vec<(Option<usize>, rule_award::ActiveModel)> = Vec::new();
     let runs = org.runs.clone();
     for event in events {
         for run in runs
@@ -705,8 +707,7 @@ async fn apply(
                         id
                     }
                 };
-                let posted = ledger::post(
-                    db,
+                postings.push(
                     Posting::transfer(
                         org_id,
                         tx::RULE_AWARD,
@@ -719,34 +720,49 @@ async fn apply(
                         decision.points,
                     )
                     .reason(run.name.clone())
-                    .explain(explain.clone()),
-                )
-                .await?;
-                transaction_id = Some(posted.id());
+                    .explain(explain),
+                );
+                transaction_id = Some(postings.len() - 1);
             }
-            rule_award::Entity::insert(rule_award::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                org_id: Set(org_id),
-                rule_id: Set(run.rule_id),
-                rule_version: Set(run.version),
-                event_id: Set(event.id),
-                recipient_id: Set(decision.recipient),
-                team_id: Set(event.team_id),
-                requested_points: Set(decision.requested),
-                points: Set(decision.points),
-                limited_by: Set(decision.limited_by.map(str::to_owned)),
-                transaction_id: Set(transaction_id),
-                occurred_at: Set(event.occurred_at),
-                created_at: Set(Utc::now()),
-            })
-            .exec_without_returning(db)
-            .await?;
+            awards.push((
+                transaction_id,
+                rule_award::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    org_id: Set(org_id),
+                    rule_id: Set(run.rule_id),
+                    rule_version: Set(run.version),
+                    event_id: Set(event.id),
+                    recipient_id: Set(decision.recipient),
+                    team_id: Set(event.team_id),
+                    requested_points: Set(decision.requested),
+                    points: Set(decision.points),
+                    limited_by: Set(decision.limited_by.map(str::to_owned)),
+                    transaction_id: Set(None),
+                    occurred_at: Set(event.occurred_at),
+                    created_at: Set(Utc::now()),
+                },
+            ));
             written += 1;
             total += decision.points;
             if decision.limited_by == Some("budget") {
                 org.exhausted.insert(run.rule_id);
             }
         }
+    }
+    // One multi-row write per table for the whole batch; the awarded (rule, event, recipient)
+    // keys were skipped above and the lease keeps anyone else from writing them meanwhile.
+    let transactions = ledger::post_many(db, org_id, postings).await?;
+    let rows: Vec<rule_award::ActiveModel> = awards
+        .into_iter()
+        .map(|(posting, mut row)| {
+            row.transaction_id = Set(posting.map(|i| transactions[i]));
+            row
+        })
+        .collect();
+    for chunk in rows.chunks(1000) {
+        rule_award::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
     }
     Ok((written, total))
 }
