@@ -49,6 +49,22 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Recognition maintenance.
+    Recognition {
+        #[command(subcommand)]
+        action: RecognitionAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum RecognitionAction {
+    /// Recompute every points balance from the ledger entries and report mismatches, unbalanced
+    /// transactions and overdrawn accounts; exits with 1 when anything is inconsistent.
+    Check {
+        /// Only this organisation (id or slug); default all.
+        #[arg(long)]
+        org: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -162,6 +178,65 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             crate::seed::seed_demo(&db, if_empty).await
         }
         Command::Openapi => Ok(()),
+        Command::Recognition {
+            action: RecognitionAction::Check { org },
+        } => recognition_check(&config, org.as_deref()).await,
+    }
+}
+
+async fn recognition_check(config: &Config, org: Option<&str>) -> anyhow::Result<()> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    use crate::entities::organisation;
+    let db = crate::db::connect(config).await?;
+    let org_id = match org {
+        None => None,
+        Some(wanted) => {
+            let found = match wanted.parse::<uuid::Uuid>() {
+                Ok(id) => organisation::Entity::find_by_id(id).one(&db).await?,
+                Err(_) => {
+                    organisation::Entity::find()
+                        .filter(organisation::Column::Slug.eq(wanted))
+                        .one(&db)
+                        .await?
+                }
+            };
+            Some(
+                found
+                    .ok_or_else(|| anyhow::anyhow!("no organisation {wanted}"))?
+                    .id,
+            )
+        }
+    };
+    let report = crate::recognition::ledger::check(&db, org_id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "checked {} accounts, {} transactions, {} entries in {} ms",
+        report.accounts, report.transactions, report.entries, report.elapsed_ms
+    );
+    for m in &report.mismatched_accounts {
+        println!(
+            "mismatch: account {} ({}) has balance {} but its entries sum to {}",
+            m.account_id, m.kind, m.balance, m.sum_of_entries
+        );
+    }
+    for id in &report.unbalanced_transactions {
+        println!("unbalanced: transaction {id} does not sum to zero");
+    }
+    for id in &report.negative_accounts {
+        println!("overdrawn: account {id} is below zero");
+    }
+    if report.consistent {
+        println!("consistent");
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "the ledger is inconsistent: {} mismatched accounts, {} unbalanced transactions, {} overdrawn accounts",
+            report.mismatched_accounts.len(),
+            report.unbalanced_transactions.len(),
+            report.negative_accounts.len()
+        )
     }
 }
 

@@ -23,6 +23,7 @@ pub const DEFAULT_JOBS: &[(&str, &str)] = &[
     ("publish", "0 * * * * *"),
     ("salts", "0 0 0 * * *"),
     ("rules", "*/5 * * * * *"),
+    ("badges", "0 */15 * * * *"),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

@@ -38,6 +38,8 @@ macro_rules! org_scoped {
 
 org_scoped! {
     user => Some(user::Column::Id),
+    badge => Some(badge::Column::Id),
+    badge_award => Some(badge_award::Column::Id),
     team => Some(team::Column::Id),
     user_role => None,
     team_manager => None,

@@ -94,3 +94,15 @@ pub fn index(name: &str, table: &str, columns: &[&str], unique: bool) -> IndexCr
     }
     index.take()
 }
+
+/// A tenant table with a uuid `id`, `org_id` (referencing its organisation) and the given
+/// columns.
+pub fn tenant_table(name: &str, columns: Vec<ColumnDef>) -> TableCreateStatement {
+    let mut t = Table::create();
+    t.table(Alias::new(name)).col(id("id")).col(uuid("org_id"));
+    for mut c in columns {
+        t.col(&mut c);
+    }
+    t.foreign_key(&mut org(name));
+    t.take()
+}

@@ -8,8 +8,13 @@ use std::{
     time::Duration,
 };
 
+use chorus_tests::{TestApp, both};
 use reqwest::StatusCode;
 use serde_json::json;
+
+both! {
+    recognition_check_finds_corrupted_balances,
+}
 
 fn binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
@@ -241,4 +246,98 @@ async fn serve_answers_then_stops_cleanly_on_sigterm() {
     .expect("join");
     let status = status.expect("the server stops within 10 s of SIGTERM");
     assert!(status.success(), "clean exit after SIGTERM: {status:?}");
+}
+
+/// `chorus recognition check` against the test database: exit 0 when consistent, 1 with the
+/// account named when a balance no longer equals the sum of its entries.
+async fn recognition_check_finds_corrupted_balances(app: TestApp) {
+    use chorus::{
+        entities::points_account,
+        recognition::ledger::{self, Posting, kind, tx},
+    };
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr};
+
+    let admin = app.org_admin("Acme", "admin@acme.test").await;
+    app.org_admin("Globex", "admin@globex.test").await;
+    let ada = app.person(admin.org_id, "ada@acme.test", &[], None).await;
+    let txn = app.db().begin().await.expect("txn");
+    let issuance = ledger::org_account(&txn, admin.org_id, kind::ISSUANCE)
+        .await
+        .expect("issuance");
+    let earned = ledger::account(&txn, admin.org_id, kind::EARNED, ada.user_id, "")
+        .await
+        .expect("earned");
+    for n in 0..3 {
+        ledger::post(
+            &txn,
+            Posting::transfer(
+                admin.org_id,
+                tx::ADJUSTMENT,
+                format!("cli-test:{n}"),
+                issuance.id,
+                earned.id,
+                10,
+            ),
+        )
+        .await
+        .expect("post");
+    }
+    txn.commit().await.expect("commit");
+
+    let check = |org: Option<&str>| {
+        let mut command = chorus(&app.data_dir);
+        command
+            .env("CHORUS_DATABASE_URL", &app.db_url)
+            .env(
+                "CHORUS_AUTH__JWT_SECRET",
+                "test-secret-test-secret-test-secret-0123456789",
+            )
+            .args(["recognition", "check"]);
+        if let Some(org) = org {
+            command.args(["--org", org]);
+        }
+        let output = command.output().expect("run");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = check(None);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("checked 2 accounts, 3 transactions, 6 entries in"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(" ms") && stdout.contains("consistent"),
+        "{stdout}"
+    );
+
+    // Corrupt one balance behind the ledger's back.
+    points_account::Entity::update_many()
+        .col_expr(points_account::Column::Balance, Expr::value(37i64))
+        .filter(points_account::Column::Id.eq(earned.id))
+        .exec(app.db())
+        .await
+        .expect("corrupt");
+    let (code, stdout, stderr) = check(None);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "mismatch: account {} (earned) has balance 37 but its entries sum to 30",
+            earned.id
+        )),
+        "{stdout}"
+    );
+    assert!(stderr.contains("inconsistent"), "{stderr}");
+    let (code, stdout, _) = check(Some(&admin.org_id.to_string()));
+    assert_eq!(code, Some(1), "{stdout}");
+    // Another organisation is checked on its own and is consistent.
+    let (code, stdout, _) = check(Some("globex"));
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("checked 0 accounts"), "{stdout}");
+    let (code, _, stderr) = check(Some("nobody"));
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("no organisation nobody"), "{stderr}");
 }

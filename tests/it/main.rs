@@ -4,8 +4,10 @@
 mod access;
 mod advocacy;
 mod auth;
+mod badges;
 mod cli;
 mod errors;
+mod leaderboard;
 mod mail;
 mod people;
 mod recognition;

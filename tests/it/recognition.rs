@@ -25,6 +25,11 @@ both! {
     rule_budget_is_exhausted_and_alerts with manual_rules(),
     other_organisations_and_roles_are_refused with manual_rules(),
     shares_write_events_for_rules with manual_rules(),
+    allowance_policies_cover_team_subtrees with manual_rules(),
+    concurrent_rule_processors_respect_caps with Options::with(json!({
+        "jobs": { "rules": "off", "badges": "off" },
+        "database": { "max_connections": 10 },
+    })),
 }
 
 async fn ok(app: &TestApp, who: &Session, path: &str, body: Value) -> Value {
@@ -1311,3 +1316,165 @@ async fn ledger_invariants_hold_for_random_operations(app: TestApp) {
 }
 
 both! { ledger_invariants_hold_for_random_operations }
+
+/// A policy on a team applies to its whole subtree; the nearest team with a policy wins over
+/// role and organisation policies.
+async fn allowance_policies_cover_team_subtrees(app: TestApp) {
+    use chorus::auth::Role;
+    let admin = app.org_admin("Acme", "admin@acme.test").await;
+    let org = admin.org_id;
+    let root = app.team(org, "Company", None, &[]).await;
+    let mid = app.team(org, "Engineering", Some(root), &[]).await;
+    let leaf = app.team(org, "Platform", Some(mid), &[]).await;
+    let other = app.team(org, "Sales", None, &[]).await;
+    let at_root = app.person(org, "root@acme.test", &[], Some(root)).await;
+    let at_leaf = app
+        .person(org, "leaf@acme.test", &[Role::Manager], Some(leaf))
+        .await;
+    let in_sales = app.person(org, "sales@acme.test", &[], Some(other)).await;
+    let loner = app
+        .person(org, "loner@acme.test", &[Role::Manager], None)
+        .await;
+    let amount = |who: Session| {
+        let app = app.clone();
+        async move {
+            let (status, wallet) = app.get("/api/v1/me/wallet", who.token()).await;
+            assert_eq!(status, StatusCode::OK, "{wallet}");
+            (
+                wallet["giving"]["amount"].as_i64().expect("amount"),
+                wallet["giving"]["period_kind"]
+                    .as_str()
+                    .expect("kind")
+                    .to_owned(),
+            )
+        }
+    };
+    let policy = |body: Value| {
+        let app = app.clone();
+        let admin = admin.clone();
+        async move { ok(&app, &admin, "/api/v1/admin/recognition/allowances", body).await }
+    };
+    policy(json!({ "period": "month", "amount": 100 })).await;
+    policy(json!({ "role": "manager", "period": "month", "amount": 150 })).await;
+    assert_eq!(amount(at_leaf.clone()).await.0, 150, "role policy");
+    assert_eq!(amount(at_root.clone()).await.0, 100, "organisation policy");
+
+    policy(json!({ "team_id": root, "period": "quarter", "amount": 30 })).await;
+    assert_eq!(
+        amount(at_leaf.clone()).await,
+        (30, "quarter".to_owned()),
+        "the root's policy covers the whole tree, over the role policy"
+    );
+    assert_eq!(amount(at_root.clone()).await.0, 30);
+    assert_eq!(amount(in_sales.clone()).await.0, 100, "another tree");
+    assert_eq!(amount(loner.clone()).await.0, 150, "no team: role policy");
+
+    policy(json!({ "team_id": mid, "period": "month", "amount": 20 })).await;
+    assert_eq!(
+        amount(at_leaf.clone()).await,
+        (20, "month".to_owned()),
+        "the nearest ancestor wins"
+    );
+    assert_eq!(amount(at_root.clone()).await.0, 30, "not below: unchanged");
+    policy(json!({ "team_id": leaf, "period": "month", "amount": 45 })).await;
+    assert_eq!(amount(at_leaf.clone()).await.0, 45, "the person's own team");
+
+    // The allowance limits thanks accordingly.
+    let (status, problem) = app
+        .post(
+            "/api/v1/thanks",
+            at_leaf.token(),
+            json!({ "recipient_id": at_root.user_id, "message": "Thanks!", "points": 46 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    ok(
+        &app,
+        &at_leaf,
+        "/api/v1/thanks",
+        json!({ "recipient_id": at_root.user_id, "message": "Thanks!", "points": 45 }),
+    )
+    .await;
+}
+
+/// Two servers evaluating the inbox at the same time (overlapping ticks) must not award
+/// beyond a cap or award an event twice: evaluation holds a lease renewed in every batch.
+async fn concurrent_rule_processors_respect_caps(app: TestApp) {
+    let admin = app.org_admin("Acme", "admin@acme.test").await;
+    let org = admin.org_id;
+    let ada = app.person(org, "ada@acme.test", &[], None).await;
+    let rule = ok(
+        &app,
+        &admin,
+        "/api/v1/admin/rules",
+        json!({ "name": "Engagement", "document": {
+            "trigger": "engagement_reported",
+            "award": { "mode": "fixed", "points": 10 },
+            "caps": { "week": 1000 },
+        } }),
+    )
+    .await;
+    ok(
+        &app,
+        &admin,
+        &format!(
+            "/api/v1/admin/rules/{}/activate",
+            rule["id"].as_str().expect("id")
+        ),
+        json!({ "starts_at": chrono::Utc::now() - chrono::Duration::hours(1) }),
+    )
+    .await;
+    // More events than one batch, all in the same (current) week, worth 12,000 points uncapped.
+    let txn = app.db().begin().await.expect("txn");
+    let now = chrono::Utc::now();
+    for n in 0..1200 {
+        events::emit(
+            &txn,
+            NewEvent {
+                org_id: org,
+                kind: events::kind::ENGAGEMENT_REPORTED,
+                user_id: ada.user_id,
+                team_id: None,
+                dedupe_key: format!("concurrent:{n}"),
+                units: 1,
+                payload: json!({}),
+                occurred_at: now - chrono::Duration::milliseconds(n),
+            },
+        )
+        .await
+        .expect("emit");
+    }
+    txn.commit().await.expect("commit");
+
+    let sibling = app.sibling(manual_rules()).await;
+    let mut runs = Vec::new();
+    for server in [&app, &sibling, &app, &sibling] {
+        let db = server.db().clone();
+        runs.push(tokio::spawn(async move {
+            chorus::recognition::rules::process(&db).await
+        }));
+    }
+    let mut evaluated = 0;
+    for run in runs {
+        let done = run.await.expect("join").expect("process");
+        evaluated += done.events;
+    }
+    // Whatever a busy processor skipped, a later run picks up.
+    evaluated += chorus::recognition::rules::process(app.db())
+        .await
+        .expect("process")
+        .events;
+    assert_eq!(evaluated, 1200, "every event evaluated exactly once");
+    assert_eq!(earned(&app, &ada).await, 1000, "the cap holds");
+    let awards = chorus::entities::rule_award::Entity::find()
+        .filter(chorus::entities::rule_award::Column::RecipientId.eq(ada.user_id))
+        .count(app.db())
+        .await
+        .expect("count");
+    assert_eq!(
+        awards, 1200,
+        "one award row per event, capped ones with zero"
+    );
+    assert_consistent(&app, &admin).await;
+    sibling.stop().await;
+}

@@ -10,7 +10,7 @@ use axum::{
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -90,6 +90,33 @@ where
             })
         }
     }
+}
+
+/// People who may appear on leaderboards: opted in to the programme and chose to show their
+/// rank (off unless chosen). Every leaderboard starts from this set.
+pub async fn ranked_people(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+) -> AppResult<std::collections::BTreeSet<Uuid>> {
+    Ok(advocate::Entity::find_in(org)
+        .select_only()
+        .column(advocate::Column::UserId)
+        .filter(advocate::Column::OptedIn.eq(true))
+        .filter(advocate::Column::ShowInLeaderboard.eq(true))
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// Whether a person may appear on (and see their own rank in) leaderboards.
+pub async fn allows_ranking(db: &impl ConnectionTrait, org: Uuid, user: Uuid) -> AppResult<bool> {
+    Ok(advocate::Entity::find_in(org)
+        .filter(advocate::Column::UserId.eq(user))
+        .one(db)
+        .await?
+        .is_some_and(|a| a.opted_in && a.show_in_leaderboard))
 }
 
 pub async fn is_opted_in(db: &impl ConnectionTrait, org: Uuid, user: Uuid) -> AppResult<bool> {

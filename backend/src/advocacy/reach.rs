@@ -868,16 +868,7 @@ async fn leaderboard(
     per_share: bool,
     k: usize,
 ) -> AppResult<Vec<LeaderboardEntry>> {
-    let ranked: BTreeSet<Uuid> = advocate::Entity::find_in(org)
-        .select_only()
-        .column(advocate::Column::UserId)
-        .filter(advocate::Column::OptedIn.eq(true))
-        .filter(advocate::Column::ShowInLeaderboard.eq(true))
-        .into_tuple::<Uuid>()
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .collect();
+    let ranked = super::consent::ranked_people(&state.db, org).await?;
     let mut stats: BTreeMap<Uuid, (i64, i64)> = BTreeMap::new();
     for s in &f.shares {
         if let Some(u) = s.user {
@@ -982,11 +973,7 @@ async fn build_my_impact(
 }
 
 async fn leaderboard_visible(state: &AppState, user: &AuthUser) -> AppResult<bool> {
-    Ok(advocate::Entity::find_in(user.org_id)
-        .filter(advocate::Column::UserId.eq(user.user_id))
-        .one(&state.db)
-        .await?
-        .is_some_and(|a| a.opted_in && a.show_in_leaderboard))
+    super::consent::allows_ranking(&state.db, user.org_id, user.user_id).await
 }
 
 /// The caller's own impact: shares, human clicks, unique visitors, potential reach, engagement

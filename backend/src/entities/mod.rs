@@ -4,6 +4,8 @@
 pub mod advocate;
 pub mod allowance_policy;
 pub mod audit_log;
+pub mod badge;
+pub mod badge_award;
 pub mod campaign;
 pub mod click;
 pub mod click_visitor;
@@ -23,6 +25,7 @@ pub mod points_entry;
 pub mod points_transaction;
 pub mod post;
 pub mod post_suggestion;
+pub mod processor_lease;
 pub mod reach_daily;
 pub mod recognition_event;
 pub mod recognition_preference;

@@ -33,6 +33,9 @@ fn job(name: &str) -> Option<fn(AppState) -> JobFuture> {
         "rules" => {
             Some(|state| Box::pin(async move { crate::recognition::rules::run_job(&state).await }))
         }
+        "badges" => {
+            Some(|state| Box::pin(async move { crate::recognition::badges::run_job(&state).await }))
+        }
         _ => None,
     }
 }

@@ -30,7 +30,10 @@ pub mod kind {
     pub const UNIQUE_VISITORS_REACHED: &str = "unique_visitors_reached";
     pub const NETWORK_LINKED: &str = "network_linked";
     pub const THANKS_RECEIVED: &str = "thanks_received";
-    pub const ALL: [&str; 7] = [
+    /// The first share of an ISO week; units are the consecutive weeks with a share ending in
+    /// that week.
+    pub const WEEKLY_STREAK: &str = "weekly_streak";
+    pub const ALL: [&str; 8] = [
         SHARE_CREATED,
         SHARE_PUBLISHED,
         ENGAGEMENT_REPORTED,
@@ -38,6 +41,7 @@ pub mod kind {
         UNIQUE_VISITORS_REACHED,
         NETWORK_LINKED,
         THANKS_RECEIVED,
+        WEEKLY_STREAK,
     ];
 }
 
@@ -180,8 +184,9 @@ pub async fn milestones_for(db: &impl ConnectionTrait, active: &[Uuid]) -> AppRe
     Ok(new)
 }
 
-/// `share_created`, marking a person's first share (called in the share's transaction, after
-/// the insert, so the new share itself is counted).
+/// `share_created`, marking a person's first share, and `weekly_streak` for the first share
+/// of an ISO week (called in the share's transaction, after the insert, so the new share itself
+/// is counted).
 pub async fn share_created(
     db: &impl ConnectionTrait,
     share: &share::Model,
@@ -190,12 +195,12 @@ pub async fn share_created(
     let Some(user_id) = share.user_id else {
         return Ok(());
     };
-    use sea_orm::PaginatorTrait;
-    let count = share::Entity::find()
-        .filter(share::Column::OrgId.eq(share.org_id))
-        .filter(share::Column::UserId.eq(user_id))
-        .count(db)
-        .await?;
+    let (count, weeks) =
+        super::badges::share_weeks(db, share.org_id, Some(&[user_id]), Some(share.created_at))
+            .await?
+            .remove(&user_id)
+            .unwrap_or_default();
+    let payload = share_payload(share, tags, count <= 1);
     emit(
         db,
         NewEvent {
@@ -205,7 +210,26 @@ pub async fn share_created(
             team_id: share.team_id,
             dedupe_key: format!("share_created:{}", share.id),
             units: 1,
-            payload: share_payload(share, tags, count == 1),
+            payload: payload.clone(),
+            occurred_at: share.created_at,
+        },
+    )
+    .await?;
+    let streak = super::badges::streak_ending(&weeks, share.created_at).max(1);
+    let week = super::PeriodKind::Week.period(share.created_at).key;
+    let mut payload = payload;
+    payload["streak_weeks"] = json!(streak);
+    payload["week"] = json!(week);
+    emit(
+        db,
+        NewEvent {
+            org_id: share.org_id,
+            kind: kind::WEEKLY_STREAK,
+            user_id,
+            team_id: share.team_id,
+            dedupe_key: format!("weekly_streak:{user_id}:{week}"),
+            units: streak,
+            payload,
             occurred_at: share.created_at,
         },
     )

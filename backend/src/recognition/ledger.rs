@@ -312,6 +312,124 @@ pub async fn post(db: &impl ConnectionTrait, posting: Posting) -> AppResult<Post
     Ok(Posted::Created(id))
 }
 
+/// Rows per multi-row insert: stays below SQLite's limit of 32,766 bound parameters for the
+/// widest row written here.
+const INSERT_CHUNK: usize = 2000;
+
+/// Writes many transactions at once, in the caller's database transaction: one multi-row
+/// insert per table and one balance update per account (net of all the postings), in account
+/// order. Every posting is checked as in [`post`], guarded accounts still cannot go below zero
+/// (the whole batch fails with `insufficient_balance`), and the idempotency keys must be new: a
+/// key that was already used fails the whole batch instead of being skipped, so callers use it
+/// for postings they know to be new (the rule engine, which skips events it already rewarded).
+pub async fn post_many(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    postings: Vec<Posting>,
+) -> AppResult<Vec<Uuid>> {
+    if postings.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut net: BTreeMap<Uuid, i64> = BTreeMap::new();
+    for posting in &postings {
+        validate(&posting.legs)
+            .map_err(|why| AppError::Internal(anyhow::anyhow!("unbalanced posting: {why}")))?;
+        if posting.org_id != org_id
+            || posting.idempotency_key.is_empty()
+            || posting.idempotency_key.len() > 300
+        {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "postings must be of one organisation with 1..=300 character keys"
+            )));
+        }
+        for (account, amount) in &posting.legs {
+            let total = net.entry(*account).or_default();
+            *total = total
+                .checked_add(*amount)
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("balance overflow")))?;
+        }
+    }
+    let mut guarded: HashMap<Uuid, bool> = HashMap::new();
+    let ids: Vec<Uuid> = net.keys().copied().collect();
+    for chunk in ids.chunks(INSERT_CHUNK) {
+        let found: Vec<(Uuid, bool)> = points_account::Entity::find_in(org_id)
+            .select_only()
+            .column(points_account::Column::Id)
+            .column(points_account::Column::MayGoNegative)
+            .filter(points_account::Column::Id.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        guarded.extend(found.into_iter().map(|(id, negative)| (id, !negative)));
+    }
+    if guarded.len() != net.len() {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "posting names an account outside the organisation"
+        )));
+    }
+    let now = Utc::now();
+    let mut transactions = Vec::with_capacity(postings.len());
+    let mut entries = Vec::with_capacity(postings.len() * 2);
+    let mut written = Vec::with_capacity(postings.len());
+    for posting in postings {
+        let id = Uuid::now_v7();
+        written.push(id);
+        for (account, amount) in &posting.legs {
+            entries.push(points_entry::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                org_id: Set(org_id),
+                transaction_id: Set(id),
+                account_id: Set(*account),
+                amount: Set(*amount),
+                created_at: Set(now),
+            });
+        }
+        transactions.push(points_transaction::ActiveModel {
+            id: Set(id),
+            org_id: Set(org_id),
+            kind: Set(posting.kind.to_owned()),
+            idempotency_key: Set(posting.idempotency_key),
+            actor_id: Set(posting.actor_id),
+            reason: Set(posting.reason),
+            explain: Set(posting.explain),
+            reverses_id: Set(posting.reverses),
+            created_at: Set(now),
+        });
+    }
+    for chunk in transactions.chunks(INSERT_CHUNK) {
+        points_transaction::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    for chunk in entries.chunks(INSERT_CHUNK) {
+        points_entry::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    for (account_id, amount) in net {
+        if amount == 0 {
+            continue;
+        }
+        let mut update = points_account::Entity::update_many()
+            .col_expr(
+                points_account::Column::Balance,
+                Expr::col(points_account::Column::Balance).add(amount),
+            )
+            .filter(points_account::Column::OrgId.eq(org_id))
+            .filter(points_account::Column::Id.eq(account_id));
+        if amount < 0 && guarded[&account_id] {
+            update = update.filter(points_account::Column::Balance.gte(-amount));
+        }
+        if update.exec(db).await?.rows_affected != 1 {
+            return Err(AppError::conflict(
+                "insufficient_balance",
+                "There are not enough points for this.",
+            ));
+        }
+    }
+    Ok(written)
+}
+
 /// Posts the mirror image of a transaction, referencing it. A transaction can be reversed once;
 /// reversing it again answers the first reversal.
 pub async fn reverse(

@@ -8,7 +8,9 @@
 //! evaluation and preview), and [`views`] (wallets, ledgers, summaries and the points economy).
 
 pub mod awards;
+pub mod badges;
 pub mod events;
+pub mod leaderboard;
 pub mod ledger;
 pub mod rewards;
 pub mod rules;
@@ -33,6 +35,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(rewards::router())
         .merge(rules::router())
         .merge(views::router())
+        .merge(badges::router())
+        .merge(leaderboard::router())
 }
 
 /// The length of an allowance, budget or limit period. Periods are calendar periods in UTC, so

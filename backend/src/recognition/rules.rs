@@ -30,7 +30,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
-    events,
+    badges, events,
     ledger::{self, Posting, kind, tx},
 };
 use crate::{
@@ -38,7 +38,8 @@ use crate::{
     audit,
     auth::Role,
     entities::{
-        campaign, recognition_event, reward_rule, reward_rule_version, rule_award, user, user_role,
+        campaign, processor_lease, recognition_event, reward_rule, reward_rule_version, rule_award,
+        user, user_role,
     },
     error::{AppError, AppResult, Problem, Validator},
     http::extract::{Admin, AppJson, AppPath},
@@ -77,6 +78,9 @@ pub enum Trigger {
     UniqueVisitorsReached,
     NetworkLinked,
     ThanksReceived,
+    /// A person's sharing streak reached `threshold` consecutive ISO weeks (and again at every
+    /// further multiple: with 4, at 4, 8, 12… weeks).
+    WeeklyStreak,
 }
 
 impl Trigger {
@@ -91,12 +95,16 @@ impl Trigger {
             Self::UniqueVisitorsReached => events::kind::UNIQUE_VISITORS_REACHED,
             Self::NetworkLinked => events::kind::NETWORK_LINKED,
             Self::ThanksReceived => events::kind::THANKS_RECEIVED,
+            Self::WeeklyStreak => events::kind::WEEKLY_STREAK,
         }
     }
 
     fn needs_threshold(self) -> bool {
         matches!(self, Self::HumanClicksReached | Self::UniqueVisitorsReached)
     }
+
+    /// Longest weekly streak a rule may ask for.
+    pub const MAX_STREAK_WEEKS: i64 = 104;
 }
 
 /// Which events a rule applies to; every listed condition must hold (empty lists: any).
@@ -174,7 +182,8 @@ pub struct Caps {
 #[serde(deny_unknown_fields)]
 pub struct RuleDocument {
     pub trigger: Trigger,
-    /// Milestone for `human_clicks_reached` and `unique_visitors_reached`.
+    /// Milestone for `human_clicks_reached` and `unique_visitors_reached`; number of weeks for
+    /// `weekly_streak`.
     pub threshold: Option<i64>,
     #[serde(default)]
     pub conditions: Conditions,
@@ -194,6 +203,17 @@ impl RuleDocument {
                     .is_some_and(|t| events::MILESTONES.contains(&t)),
                 "document.threshold",
                 &format!("must be one of the milestones {:?}", events::MILESTONES),
+            );
+        }
+        if self.trigger == Trigger::WeeklyStreak {
+            v.check(
+                self.threshold
+                    .is_some_and(|t| (1..=Trigger::MAX_STREAK_WEEKS).contains(&t)),
+                "document.threshold",
+                &format!(
+                    "must be a number of weeks between 1 and {}",
+                    Trigger::MAX_STREAK_WEEKS
+                ),
             );
         }
         v.check(
@@ -295,6 +315,13 @@ pub fn base_points(
         Trigger::CampaignShare if campaign.is_none() => return None,
         Trigger::HumanClicksReached | Trigger::UniqueVisitorsReached
             if p["milestone"].as_i64() != doc.threshold =>
+        {
+            return None;
+        }
+        Trigger::WeeklyStreak
+            if !doc
+                .threshold
+                .is_some_and(|t| t > 0 && event.units >= t && event.units % t == 0) =>
         {
             return None;
         }
@@ -629,6 +656,8 @@ async fn apply(
         .into_iter()
         .collect();
     let (mut written, mut total) = (0u64, 0i64);
+    let mut postings: Vec<Posting> = Vec::new();
+    let mut awards: Vec<(Option<usize>, rule_award::ActiveModel)> = Vec::new();
     let runs = org.runs.clone();
     for event in events {
         for run in runs
@@ -678,8 +707,7 @@ async fn apply(
                         id
                     }
                 };
-                let posted = ledger::post(
-                    db,
+                postings.push(
                     Posting::transfer(
                         org_id,
                         tx::RULE_AWARD,
@@ -692,34 +720,49 @@ async fn apply(
                         decision.points,
                     )
                     .reason(run.name.clone())
-                    .explain(explain.clone()),
-                )
-                .await?;
-                transaction_id = Some(posted.id());
+                    .explain(explain),
+                );
+                transaction_id = Some(postings.len() - 1);
             }
-            rule_award::Entity::insert(rule_award::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                org_id: Set(org_id),
-                rule_id: Set(run.rule_id),
-                rule_version: Set(run.version),
-                event_id: Set(event.id),
-                recipient_id: Set(decision.recipient),
-                team_id: Set(event.team_id),
-                requested_points: Set(decision.requested),
-                points: Set(decision.points),
-                limited_by: Set(decision.limited_by.map(str::to_owned)),
-                transaction_id: Set(transaction_id),
-                occurred_at: Set(event.occurred_at),
-                created_at: Set(Utc::now()),
-            })
-            .exec_without_returning(db)
-            .await?;
+            awards.push((
+                transaction_id,
+                rule_award::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    org_id: Set(org_id),
+                    rule_id: Set(run.rule_id),
+                    rule_version: Set(run.version),
+                    event_id: Set(event.id),
+                    recipient_id: Set(decision.recipient),
+                    team_id: Set(event.team_id),
+                    requested_points: Set(decision.requested),
+                    points: Set(decision.points),
+                    limited_by: Set(decision.limited_by.map(str::to_owned)),
+                    transaction_id: Set(None),
+                    occurred_at: Set(event.occurred_at),
+                    created_at: Set(Utc::now()),
+                },
+            ));
             written += 1;
             total += decision.points;
             if decision.limited_by == Some("budget") {
                 org.exhausted.insert(run.rule_id);
             }
         }
+    }
+    // One multi-row write per table for the whole batch; the awarded (rule, event, recipient)
+    // keys were skipped above and the lease keeps anyone else from writing them meanwhile.
+    let transactions = ledger::post_many(db, org_id, postings).await?;
+    let rows: Vec<rule_award::ActiveModel> = awards
+        .into_iter()
+        .map(|(posting, mut row)| {
+            row.transaction_id = Set(posting.map(|i| transactions[i]));
+            row
+        })
+        .collect();
+    for chunk in rows.chunks(1000) {
+        rule_award::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
     }
     Ok((written, total))
 }
@@ -777,33 +820,156 @@ async fn alert_exhausted(state: &AppState, org_id: Uuid, rule_id: Uuid) -> AppRe
 /// Events evaluated per database transaction.
 pub const BATCH: u64 = 500;
 
+/// The lease a server holds while it evaluates the event inbox.
+const LEASE: &str = "recognition_rules";
+/// How long a lease lasts without renewal; every batch transaction renews it.
+const LEASE_SECS: i64 = 120;
+
+/// Takes the evaluation lease unless another server holds an unexpired one.
+async fn acquire_lease(db: &DatabaseConnection, holder: Uuid) -> AppResult<bool> {
+    processor_lease::Entity::insert(processor_lease::ActiveModel {
+        name: Set(LEASE.to_owned()),
+        holder: Set(None),
+        expires_at: Set(DateTime::<Utc>::UNIX_EPOCH),
+    })
+    .on_conflict_do_nothing_on([processor_lease::Column::Name])
+    .exec_without_returning(db)
+    .await?;
+    let now = Utc::now();
+    let taken = processor_lease::Entity::update_many()
+        .col_expr(processor_lease::Column::Holder, Expr::value(holder))
+        .col_expr(
+            processor_lease::Column::ExpiresAt,
+            Expr::value(now + Duration::seconds(LEASE_SECS)),
+        )
+        .filter(processor_lease::Column::Name.eq(LEASE))
+        .filter(
+            sea_orm::Condition::any()
+                .add(processor_lease::Column::Holder.is_null())
+                .add(processor_lease::Column::Holder.eq(holder))
+                .add(processor_lease::Column::ExpiresAt.lt(now)),
+        )
+        .exec(db)
+        .await?;
+    Ok(taken.rows_affected == 1)
+}
+
+/// Renews the lease as the first write of a batch transaction. The row stays locked until the
+/// transaction ends, so no other server can take the lease while a batch is being written;
+/// fails with a conflict when the lease was lost (it expired and another server took it).
+async fn renew_lease(db: &impl ConnectionTrait, holder: Uuid) -> AppResult<()> {
+    let renewed = processor_lease::Entity::update_many()
+        .col_expr(
+            processor_lease::Column::ExpiresAt,
+            Expr::value(Utc::now() + Duration::seconds(LEASE_SECS)),
+        )
+        .filter(processor_lease::Column::Name.eq(LEASE))
+        .filter(processor_lease::Column::Holder.eq(holder))
+        .exec(db)
+        .await?;
+    if renewed.rows_affected != 1 {
+        return Err(AppError::conflict(
+            "lease_lost",
+            "Another server took over evaluating reward rules.",
+        ));
+    }
+    Ok(())
+}
+
+async fn release_lease(db: &DatabaseConnection, holder: Uuid) -> AppResult<()> {
+    processor_lease::Entity::update_many()
+        .col_expr(
+            processor_lease::Column::Holder,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .filter(processor_lease::Column::Name.eq(LEASE))
+        .filter(processor_lease::Column::Holder.eq(holder))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// The `rules` job: derives milestone events, evaluates new events under the active rules,
 /// then back-fills rule versions activated with a start in the past.
 pub async fn run_job(state: &AppState) -> anyhow::Result<String> {
     let derived = events::derive_reach_milestones(&state.db).await?;
-    let (events, awards, points, exhausted) = process(&state.db).await?;
+    let done = process(&state.db).await?;
+    if done.busy {
+        return Ok(format!(
+            "derived {derived} events; another server is evaluating"
+        ));
+    }
     let mut alerts = 0;
-    for (org_id, rule_id) in exhausted {
+    for (org_id, rule_id) in done.exhausted {
         if alert_exhausted(state, org_id, rule_id).await? {
             alerts += 1;
         }
     }
     Ok(format!(
-        "derived {derived} events; evaluated {events} events; {awards} awards, {points} points; {alerts} budget alerts"
+        "derived {derived} events; evaluated {} events; {} awards, {} points; {} badges; {alerts} budget alerts",
+        done.events, done.awards, done.points, done.badges
     ))
 }
 
-/// Evaluates pending events and back-fills; answers (events, awards, points, exhausted rules).
-pub async fn process(db: &DatabaseConnection) -> AppResult<(u64, u64, i64, Vec<(Uuid, Uuid)>)> {
+/// What one evaluation run did.
+#[derive(Debug, Default)]
+pub struct Processed {
+    /// Another server held the lease; nothing was evaluated.
+    pub busy: bool,
+    pub events: u64,
+    pub awards: u64,
+    pub points: i64,
+    pub badges: u64,
+    /// (organisation, rule) whose budget ran out.
+    pub exhausted: Vec<(Uuid, Uuid)>,
+}
+
+/// Evaluates pending events and back-fills, holding the evaluation lease so that two servers
+/// (or two overlapping ticks) never evaluate at once: the in-memory cap and budget accounting
+/// is only valid while nobody else awards.
+pub async fn process(db: &DatabaseConnection) -> AppResult<Processed> {
+    let holder = Uuid::now_v7();
+    if !acquire_lease(db, holder).await? {
+        return Ok(Processed {
+            busy: true,
+            ..Processed::default()
+        });
+    }
+    let result = process_leased(db, holder).await;
+    let released = release_lease(db, holder).await;
+    let done = result?;
+    released?;
+    Ok(done)
+}
+
+/// People whose badges an event may change: its subject and, for thanks, the giver.
+fn badge_candidates(events: &[Event]) -> Vec<Uuid> {
+    let mut people: Vec<Uuid> = events
+        .iter()
+        .flat_map(|e| {
+            let giver = e.payload["giver_id"]
+                .as_str()
+                .and_then(|g| g.parse::<Uuid>().ok());
+            std::iter::once(e.user_id).chain(giver)
+        })
+        .collect();
+    people.sort_unstable();
+    people.dedup();
+    people
+}
+
+async fn process_leased(db: &DatabaseConnection, holder: Uuid) -> AppResult<Processed> {
     let mut orgs: HashMap<Uuid, OrgRun> = HashMap::new();
-    let (mut seen, mut awards, mut points) = (0u64, 0u64, 0i64);
+    let mut done = Processed::default();
     loop {
+        let txn = db.begin().await?;
+        renew_lease(&txn, holder).await?;
         let batch: Vec<Event> = recognition_event::Entity::find()
             .filter(recognition_event::Column::ProcessedAt.is_null())
             .order_by_asc(recognition_event::Column::OccurredAt)
             .order_by_asc(recognition_event::Column::Id)
             .limit(BATCH)
-            .all(db)
+            .all(&txn)
             .await?
             .into_iter()
             .map(Event::from)
@@ -811,7 +977,6 @@ pub async fn process(db: &DatabaseConnection) -> AppResult<(u64, u64, i64, Vec<(
         if batch.is_empty() {
             break;
         }
-        let txn = db.begin().await?;
         let mut by_org: Vec<(Uuid, Vec<Event>)> = Vec::new();
         for event in &batch {
             match by_org.iter_mut().find(|(org, _)| *org == event.org_id) {
@@ -825,8 +990,10 @@ pub async fn process(db: &DatabaseConnection) -> AppResult<(u64, u64, i64, Vec<(
             }
             let org = orgs.get_mut(&org_id).ok_or(AppError::NotFound)?;
             let (n, p) = apply(&txn, org_id, org, None, &list).await?;
-            awards += n;
-            points += p;
+            done.awards += n;
+            done.points += p;
+            done.badges +=
+                badges::evaluate(&txn, org_id, Some(&badge_candidates(&list)), Utc::now()).await?;
         }
         recognition_event::Entity::update_many()
             .col_expr(
@@ -838,7 +1005,7 @@ pub async fn process(db: &DatabaseConnection) -> AppResult<(u64, u64, i64, Vec<(
             .exec(&txn)
             .await?;
         txn.commit().await?;
-        seen += batch.len() as u64;
+        done.events += batch.len() as u64;
     }
 
     // Versions activated with a start in the past replay the events already processed.
@@ -884,11 +1051,12 @@ pub async fn process(db: &DatabaseConnection) -> AppResult<(u64, u64, i64, Vec<(
                 let Some(last) = batch.last() else { break };
                 after = Some((last.occurred_at, last.id));
                 let txn = db.begin().await?;
+                renew_lease(&txn, holder).await?;
                 let org = orgs.get_mut(&org_id).ok_or(AppError::NotFound)?;
                 let (n, p) = apply(&txn, org_id, org, Some(version.rule_id), &batch).await?;
                 txn.commit().await?;
-                awards += n;
-                points += p;
+                done.awards += n;
+                done.points += p;
             }
         }
         reward_rule_version::Entity::update_many()
@@ -900,11 +1068,11 @@ pub async fn process(db: &DatabaseConnection) -> AppResult<(u64, u64, i64, Vec<(
             .exec(db)
             .await?;
     }
-    let exhausted = orgs
+    done.exhausted = orgs
         .iter()
         .flat_map(|(org, run)| run.exhausted.iter().map(|rule| (*org, *rule)))
         .collect();
-    Ok((seen, awards, points, exhausted))
+    Ok(done)
 }
 
 // ---------------------------------------------------------------------------------------------

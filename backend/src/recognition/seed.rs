@@ -13,7 +13,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    PeriodKind,
+    PeriodKind, badges,
     events::{self, NewEvent},
     ledger::{self, Posting, kind, tx},
     rewards, rules,
@@ -21,8 +21,8 @@ use super::{
 };
 use crate::{
     entities::{
-        allowance_policy, company_value, redemption, reward, reward_rule, reward_rule_version,
-        share, thanks, user,
+        allowance_policy, badge, company_value, redemption, reward, reward_rule,
+        reward_rule_version, share, thanks, user,
     },
     tenancy::OrgScoped,
 };
@@ -32,6 +32,45 @@ const VALUES: [(&str, &str); 4] = [
     ("Own it", "We take responsibility and follow through."),
     ("Better together", "We help each other succeed."),
     ("Keep learning", "We share what we learn."),
+];
+
+const BADGES: [(&str, &str, badges::Criterion, i64); 6] = [
+    (
+        "First share",
+        "Shared company news for the first time.",
+        badges::Criterion::Shares,
+        1,
+    ),
+    (
+        "On a roll",
+        "Shared something four weeks in a row.",
+        badges::Criterion::WeeklyStreak,
+        4,
+    ),
+    (
+        "Crowd puller",
+        "Your shares brought 1,000 people to our content.",
+        badges::Criterion::HumanClicks,
+        1000,
+    ),
+    (
+        "Generous",
+        "Thanked a colleague for the first time.",
+        badges::Criterion::ThanksGiven,
+        1,
+    ),
+    (
+        "Appreciated",
+        "Thanked by colleagues five times.",
+        badges::Criterion::ThanksReceived,
+        5,
+    ),
+    (
+        "Connected",
+        "Linked a social network.",
+        badges::Criterion::NetworksLinked,
+        1,
+    ),
 ];
 
 const MESSAGES: [&str; 8] = [
@@ -329,10 +368,34 @@ pub async fn seed(
         .await?;
         catalogue.push((id, cost));
     }
+    for (name, description, criterion, threshold) in BADGES {
+        badge::Entity::insert(badge::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            org_id: Set(org_id),
+            name: Set(name.into()),
+            description: Set(description.into()),
+            criterion: Set(criterion.as_str().into()),
+            threshold: Set(threshold),
+            status: Set(badges::ACTIVE.into()),
+            version: Set(1),
+            created_by: Set(admin),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+    }
     txn.commit().await?;
 
     // Award the rules over the history, as the scheduled job would.
-    let (_, awards, points, _) = rules::process(db).await.map_err(err)?;
+    let done = rules::process(db).await.map_err(err)?;
+    let (awards, points) = (done.awards, done.points);
+    // And the badges, as the scheduled `badges` job would.
+    let txn = db.begin().await?;
+    let badge_awards = badges::evaluate(&txn, org_id, None, now)
+        .await
+        .map_err(err)?;
+    txn.commit().await?;
 
     // Redemptions by people who can afford them, in every state.
     let txn = db.begin().await?;
@@ -432,8 +495,9 @@ pub async fn seed(
     }
     txn.commit().await?;
     Ok(format!(
-        "Recognition: {} values, 3 rules ({awards} awards, {points} points), {thanks_count} thanks, {} rewards, {redemptions} redemptions.",
+        "Recognition: {} values, 3 rules ({awards} awards, {points} points), {thanks_count} thanks, {} rewards, {redemptions} redemptions, {} badges ({badge_awards} awarded).",
         VALUES.len(),
-        CATALOGUE.len()
+        CATALOGUE.len(),
+        BADGES.len()
     ))
 }

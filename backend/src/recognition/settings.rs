@@ -6,7 +6,7 @@ use axum::{Json, extract::State, http::StatusCode};
 use chrono::Utc;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    sea_query::OnConflict,
+    QuerySelect, sea_query::OnConflict,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -359,7 +359,9 @@ fn policy_view(p: allowance_policy::Model) -> AllowancePolicy {
     }
 }
 
-/// The allowance policy that applies to a person.
+/// The allowance policy that applies to a person: the policy of their team or, failing that,
+/// of the nearest ancestor team that has one (a policy on a team covers its whole subtree);
+/// then the largest policy of a role they hold; then the organisation's default policy.
 pub async fn allowance_for(
     db: &impl ConnectionTrait,
     user: &AuthUser,
@@ -370,14 +372,39 @@ pub async fn allowance_for(
         .into_iter()
         .map(policy_view)
         .collect();
-    if let Some(team) = user.team_id
-        && let Some(p) = policies.iter().find(|p| p.team_id == Some(team))
+    let applies = |p: &&AllowancePolicy| p.role.is_none_or(|r| user.has(r));
+    if let Some(start) = user.team_id
+        && policies.iter().any(|p| p.team_id.is_some())
     {
-        return Ok((p.period, p.amount));
+        let parents: std::collections::HashMap<Uuid, Option<Uuid>> =
+            team::Entity::find_in(user.org_id)
+                .select_only()
+                .column(team::Column::Id)
+                .column(team::Column::ParentId)
+                .into_tuple::<(Uuid, Option<Uuid>)>()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect();
+        let mut team = Some(start);
+        // The depth bound guards against a cycle in the tree.
+        for _ in 0..=parents.len() {
+            let Some(here) = team else { break };
+            if let Some(p) = policies
+                .iter()
+                .filter(|p| p.team_id == Some(here))
+                .filter(applies)
+                .max_by_key(|p| (p.role.is_some(), p.amount))
+            {
+                return Ok((p.period, p.amount));
+            }
+            team = parents.get(&here).copied().flatten();
+        }
     }
     if let Some(p) = policies
         .iter()
-        .filter(|p| p.team_id.is_none() && p.role.is_some_and(|r| user.has(r)))
+        .filter(|p| p.team_id.is_none() && p.role.is_some())
+        .filter(applies)
         .max_by_key(|p| p.amount)
     {
         return Ok((p.period, p.amount));
