@@ -47,7 +47,8 @@ describe('recognition on a fresh organisation', () => {
       // would see no figures at all, so this server shows groups from one person up.
       startServer({
         seed: [['create-admin', '--org', ADMIN.org, '--email', ADMIN.email, '--password', ADMIN.password, '--name', ADMIN.name]],
-        env: { CHORUS_ADVOCACY__K_ANONYMITY: '1' },
+        // Badges are evaluated every two seconds here (every 15 minutes by default).
+        env: { CHORUS_ADVOCACY__K_ANONYMITY: '1', CHORUS_JOBS__BADGES: '*/2 * * * * *' },
       }),
       launchBrowser(),
     ]);
@@ -139,6 +140,43 @@ describe('recognition on a fresh organisation', () => {
     await checkpoint(bo.page, 'thanks-received');
     bo.assertClean();
     await bo.context.close();
+  });
+
+  test('an administrator defines badges; the employee who gave thanks sees one earned and progress toward another', async () => {
+    const admin = await openPage(browser);
+    await signIn(admin.page, server.url, ADMIN.email, ADMIN.password);
+    await navigate(admin.page, 'Badge definitions');
+    await expectHeading(admin.page, 'Badge definitions');
+    await admin.page.getByText('No badges yet').waitFor();
+    for (const [name, threshold] of [
+      ['First thanks', '1'],
+      ['Generous', '5'],
+    ]) {
+      await admin.page.getByLabel('Badge name').fill(name);
+      await admin.page.getByLabel('Counts').selectOption({ label: 'Thanks given' });
+      await admin.page.getByLabel('Earned at').fill(threshold);
+      await admin.page.getByRole('button', { name: 'Add badge' }).click();
+      await admin.page.getByText(`${name} added.`).waitFor();
+    }
+    await admin.page.getByRole('cell', { name: '5 of 5 thanks given' }).waitFor();
+    await checkpoint(admin.page, 'badges-admin');
+    admin.assertClean();
+    await admin.context.close();
+
+    const { page, context, assertClean } = await openPage(browser);
+    await signIn(page, server.url, GIVER.email, GIVER.password);
+    await navigate(page, 'Badges');
+    await expectHeading(page, 'Badges');
+    assert.equal(await figure(page, 'given'), '1');
+    const generous = page.getByRole('article', { name: 'Generous' });
+    await generous.getByText('1 of 5 thanks given').waitFor();
+    // The badges job awards the first one.
+    const earned = page.getByRole('region', { name: 'Earned' }).getByRole('article', { name: 'First thanks' });
+    await reloadUntil(page, earned);
+    await earned.getByText('Earned', { exact: true }).waitFor();
+    await checkpoint(page, 'badges');
+    assertClean();
+    await context.close();
   });
 
   test('an administrator writes a rule, previews its cost and distribution, enables it; its award is explained in the wallet', async () => {
@@ -358,6 +396,31 @@ describe('recognition on a fresh organisation', () => {
     phone.assertClean();
     await phone.context.close();
   });
+
+  test('the leaderboard lists only people who opted in and chose to show their rank', async () => {
+    const terms = (await apiCall(server, await apiToken(server, RECIPIENT.email, RECIPIENT.password), 'GET', '/api/v1/me/advocacy')).current_terms_version;
+    for (const who of [RECIPIENT, GIVER]) {
+      await apiCall(server, await apiToken(server, who.email, who.password), 'POST', '/api/v1/me/advocacy/opt-in', { terms_version: terms });
+    }
+    const { page, context, assertClean } = await openPage(browser);
+    await signIn(page, server.url, RECIPIENT.email, RECIPIENT.password);
+    await navigate(page, 'Leaderboard');
+    await expectHeading(page, 'Leaderboard');
+    await page.getByText('You do not show your rank', { exact: false }).waitFor();
+    await page.getByText('No one to rank yet').waitFor();
+    await checkpoint(page, 'leaderboard-hidden');
+    await page.getByLabel('Show me on leaderboards', { exact: false }).check();
+    await page.getByText(/^Your rank: 1 of 1/).waitFor();
+    const table = page.getByRole('region', { name: 'Leaderboard table' });
+    await table.getByRole('rowheader', { name: RECIPIENT.name }).waitFor();
+    // The colleague who did not choose to be shown is not listed.
+    assert.equal(await table.getByText(GIVER.name).count(), 0);
+    await page.getByLabel('Rank by').selectOption('shares');
+    await page.getByRole('heading', { name: /people ranked/ }).waitFor();
+    await checkpoint(page, 'leaderboard');
+    assertClean();
+    await context.close();
+  });
 });
 
 describe('recognition with the demo organisation', () => {
@@ -397,6 +460,16 @@ describe('recognition with the demo organisation', () => {
     await expectHeading(page, 'Rewards');
     await page.locator('.reward-card').first().waitFor();
     await checkpoint(page, 'demo-rewards');
+
+    await navigate(page, 'Badges');
+    await expectHeading(page, 'Badges');
+    await page.locator('.badge-card').first().waitFor();
+    await checkpoint(page, 'demo-badges');
+
+    await navigate(page, 'Leaderboard');
+    await expectHeading(page, 'Leaderboard');
+    await page.getByRole('heading', { name: /people ranked/ }).waitFor();
+    await checkpoint(page, 'demo-leaderboard');
     assertClean();
     await context.close();
 

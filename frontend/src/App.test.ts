@@ -123,6 +123,8 @@ describe('App', () => {
       'Thanks',
       'Wallet',
       'Rewards',
+      'Badges',
+      'Leaderboard',
       'Team reach',
       'Team recognition',
       'People',
@@ -131,6 +133,7 @@ describe('App', () => {
       'Reward rules',
       'Recognition settings',
       'Rewards catalogue',
+      'Badge definitions',
       'Approvals',
       'EMV rates',
       'Integrations',
@@ -157,6 +160,6 @@ describe('App', () => {
     dispatchEvent(new PopStateEvent('popstate'));
     await vi.waitFor(() => expect(root.querySelector('h1')?.textContent).toBe('You do not have access to this page'));
     const navLabels = [...root.querySelectorAll('nav[aria-label=Main] a')].map((a) => a.textContent);
-    expect(navLabels).toEqual(['Home', 'Share news', 'My shares', 'My impact', 'Networks', 'Advocacy programme', 'Suggest a post', 'Thanks', 'Wallet', 'Rewards']);
+    expect(navLabels).toEqual(['Home', 'Share news', 'My shares', 'My impact', 'Networks', 'Advocacy programme', 'Suggest a post', 'Thanks', 'Wallet', 'Rewards', 'Badges', 'Leaderboard']);
   });
 });

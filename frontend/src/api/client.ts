@@ -25,6 +25,13 @@ import {
 import type {
   AcceptInvitationRequest,
   AllowancePolicy,
+  BadgeInput,
+  BadgeList,
+  BadgeUpdate,
+  BadgeView,
+  LeaderboardQuery,
+  MyBadges,
+  RecognitionLeaderboard,
   AllowancePolicyInput,
   AllowancePolicyList,
   BudgetView,
@@ -138,7 +145,7 @@ export interface ApiClientOptions {
 }
 
 /** Recognition routes that answer `format=csv`. */
-export type RecognitionCsvPath = '/me/ledger' | '/me/thanks' | '/admin/redemptions' | '/admin/recognition/economy' | `/teams/${string}/recognition`;
+export type RecognitionCsvPath = '/recognition/leaderboard' | '/me/ledger' | '/me/thanks' | '/admin/redemptions' | '/admin/recognition/economy' | `/teams/${string}/recognition`;
 
 export type Query = Record<string, string | number | boolean | null | undefined>;
 
@@ -665,6 +672,15 @@ export function createApiClient(options: ApiClientOptions = {}) {
     teamSummary(teamId: Uuid, days: number, signal?: AbortSignal): Promise<TeamRecognition> {
       return request(`/api/v1/teams/${enc(teamId)}/recognition`, { query: { days }, signal });
     },
+    badges(signal?: AbortSignal): Promise<MyBadges> {
+      return request('/api/v1/me/badges', { signal });
+    },
+    leaderboard(query: LeaderboardQuery, signal?: AbortSignal): Promise<RecognitionLeaderboard> {
+      return request('/api/v1/recognition/leaderboard', { query: { ...query }, signal });
+    },
+    leaderboardCsv(query: LeaderboardQuery, signal?: AbortSignal): Promise<DownloadedFile> {
+      return recognition.exportCsv('/recognition/leaderboard', { ...query }, signal);
+    },
     /** A recognition list as CSV (`format=csv` on the same route as its JSON). */
     exportCsv(path: RecognitionCsvPath, query: Query = {}, signal?: AbortSignal): Promise<DownloadedFile> {
       return download(`/api/v1${path}`, { query: { ...query, format: 'csv' }, signal, accept: 'text/csv, application/problem+json' });
@@ -738,6 +754,18 @@ export function createApiClient(options: ApiClientOptions = {}) {
     },
     consistency(signal?: AbortSignal): Promise<ConsistencyReport> {
       return request('/api/v1/admin/recognition/consistency', { signal });
+    },
+    badges(archived: boolean, signal?: AbortSignal): Promise<BadgeList> {
+      return request('/api/v1/admin/badges', { query: archived ? { archived } : {}, signal });
+    },
+    addBadge(body: BadgeInput): Promise<BadgeView> {
+      return request('/api/v1/admin/badges', { method: 'POST', body });
+    },
+    updateBadge(id: Uuid, body: BadgeUpdate): Promise<BadgeView> {
+      return request(`/api/v1/admin/badges/${enc(id)}`, { method: 'PUT', body });
+    },
+    archiveBadge(id: Uuid): Promise<BadgeView> {
+      return request(`/api/v1/admin/badges/${enc(id)}/archive`, { method: 'POST' });
     },
     reverse(transactionId: Uuid, reason: string): Promise<Reversal> {
       return request(`/api/v1/admin/recognition/transactions/${enc(transactionId)}/reverse`, { method: 'POST', body: { reason } });

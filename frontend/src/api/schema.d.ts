@@ -5,6 +5,62 @@
 // Import from ./types (the names the app uses), not from this file.
 
 export interface paths {
+    "/api/v1/admin/badges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Badge definitions (administrators). */
+        get: operations["list_badges"];
+        put?: never;
+        /** Create a badge (version 1). People who already meet it receive it on the next evaluation. */
+        post: operations["create_badge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/badges/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One badge definition (administrators). */
+        get: operations["get_badge"];
+        /**
+         * Edit a badge: a new version, recorded in the audit log. Awards already made keep the
+         *     version that made them.
+         */
+        put: operations["update_badge"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/badges/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive a badge: it is no longer awarded or shown as a goal; people who earned it keep it. */
+        post: operations["archive_badge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/outbox": {
         parameters: {
             query?: never;
@@ -865,6 +921,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/badges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's badges: earned ones with their evidence, and progress toward the others
+         *     (including the current weekly sharing streak).
+         */
+        get: operations["my_badges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/ledger": {
         parameters: {
             query?: never;
@@ -1190,6 +1266,26 @@ export interface paths {
          *     may pick any team or see the whole organisation. Aggregates only, k-anonymous.
          */
         get: operations["team_dashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recognition/leaderboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The leaderboard of opted-in colleagues who show their rank. Nobody else ever appears or is
+         *     counted. `?format=csv` answers the listed entries as CSV.
+         */
+        get: operations["get_leaderboard"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1819,6 +1915,51 @@ export interface components {
         };
         /** @enum {string} */
         AwardMode: "fixed" | "per_unit";
+        BadgeInput: {
+            criterion: components["schemas"]["Criterion"];
+            description?: string;
+            name: string;
+            /**
+             * Format: int64
+             * @description The count at which the badge is earned (1 for "first …").
+             */
+            threshold: number;
+        };
+        BadgeList: {
+            items: components["schemas"]["BadgeView"][];
+        };
+        BadgeUpdate: {
+            criterion?: null | components["schemas"]["Criterion"];
+            description?: string | null;
+            name?: string | null;
+            /** Format: int64 */
+            threshold?: number | null;
+        };
+        BadgeView: {
+            /** Format: date-time */
+            created_at: string;
+            criterion: components["schemas"]["Criterion"];
+            description: string;
+            /**
+             * Format: int64
+             * @description People holding the badge.
+             */
+            holders: number;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description `active` or `archived`. */
+            status: string;
+            /** Format: int64 */
+            threshold: number;
+            /** Format: date-time */
+            updated_at: string;
+            /**
+             * Format: int32
+             * @description Bumped by every edit (each one is in the audit log).
+             */
+            version: number;
+        };
         /** @description A manager's budget in the current period. */
         BudgetView: {
             /** Format: int64 */
@@ -1984,6 +2125,11 @@ export interface components {
             /** Format: uuid */
             parent_id?: string | null;
         };
+        /**
+         * @description What a badge counts; it is earned when the count reaches the badge's threshold.
+         * @enum {string}
+         */
+        Criterion: "shares" | "weekly_streak" | "human_clicks" | "thanks_given" | "thanks_received" | "networks_linked";
         DecisionInput: {
             /** @description Shown to the requester (e.g. why it was rejected, or delivery details). */
             note?: string | null;
@@ -2172,6 +2318,29 @@ export interface components {
             /** Format: int64 */
             transactions: number;
         };
+        Leaderboard: {
+            /** Format: int64 */
+            cap?: number | null;
+            entries: components["schemas"]["LeaderboardEntry"][];
+            /** Format: date-time */
+            from: string;
+            me?: null | components["schemas"]["LeaderboardEntry"];
+            /** @description Whether the caller shows their rank; only then is `me` filled in. */
+            me_ranked: boolean;
+            metric: components["schemas"]["Metric"];
+            /** Format: int64 */
+            min_shares: number;
+            /**
+             * Format: int64
+             * @description People ranked (all of whom chose to show their rank).
+             */
+            ranked: number;
+            scope: components["schemas"]["Scope"];
+            /** Format: uuid */
+            team_id?: string | null;
+            /** Format: date-time */
+            to: string;
+        };
         LeaderboardEntry: {
             /** Format: double */
             clicks_per_share: number;
@@ -2228,10 +2397,35 @@ export interface components {
             /** Format: uuid */
             team_id?: string | null;
         };
+        /** @enum {string} */
+        Metric: "points" | "human_clicks" | "clicks_per_share" | "shares";
         Multipliers: {
             /** @description Apply the campaign's points multiplier to shares of its posts. */
             campaign?: boolean;
             windows?: components["schemas"]["Window"][];
+        };
+        MyBadge: {
+            /** Format: date-time */
+            awarded_at?: string | null;
+            badge: components["schemas"]["BadgeView"];
+            earned: boolean;
+            /** @description The numbers that earned it. */
+            evidence?: Record<string, never> | null;
+            /**
+             * Format: int64
+             * @description The caller's current count toward the threshold (capped at the threshold once earned).
+             */
+            progress: number;
+            /** Format: int64 */
+            target: number;
+        };
+        MyBadges: {
+            /**
+             * @description Earned badges (including archived ones) first, newest first; then active unearned
+             *     badges, closest to completion first.
+             */
+            items: components["schemas"]["MyBadge"][];
+            stats: components["schemas"]["Stats"];
         };
         MyImpact: {
             by_day: components["schemas"]["Row"][];
@@ -2620,7 +2814,8 @@ export interface components {
             multipliers?: components["schemas"]["Multipliers"];
             /**
              * Format: int64
-             * @description Milestone for `human_clicks_reached` and `unique_visitors_reached`.
+             * @description Milestone for `human_clicks_reached` and `unique_visitors_reached`; number of weeks for
+             *     `weekly_streak`.
              */
             threshold?: number | null;
             trigger: components["schemas"]["Trigger"];
@@ -2705,6 +2900,8 @@ export interface components {
             /** @description Every version, newest first (on the single-rule view). */
             versions?: components["schemas"]["RuleVersionView"][];
         };
+        /** @enum {string} */
+        Scope: "organisation" | "team" | "managed_teams";
         /** @description Limits and budgets of the recognition programme. */
         Settings: {
             /**
@@ -2813,6 +3010,30 @@ export interface components {
             recipient_name: string;
             /** @description `awarded`, `pending` (waiting for an administrator) or `rejected`. */
             status: string;
+        };
+        /** @description The numbers badges are judged on, for one person. */
+        Stats: {
+            /**
+             * Format: int64
+             * @description The run ending this week (or last week: a streak stays alive until a week passes
+             *     without a share).
+             */
+            current_streak_weeks: number;
+            /** Format: int64 */
+            human_clicks: number;
+            /**
+             * Format: int64
+             * @description Longest run of consecutive ISO weeks with a share.
+             */
+            longest_streak_weeks: number;
+            /** Format: int64 */
+            networks_linked: number;
+            /** Format: int64 */
+            shares: number;
+            /** Format: int64 */
+            thanks_given: number;
+            /** Format: int64 */
+            thanks_received: number;
         };
         SuggestionInput: {
             summary?: string;
@@ -3029,7 +3250,7 @@ export interface components {
          * @description What a rule reacts to.
          * @enum {string}
          */
-        Trigger: "share_created" | "share_published" | "first_share" | "campaign_share" | "engagement_reported" | "human_clicks_reached" | "unique_visitors_reached" | "network_linked" | "thanks_received";
+        Trigger: "share_created" | "share_published" | "first_share" | "campaign_share" | "engagement_reported" | "human_clicks_reached" | "unique_visitors_reached" | "network_linked" | "thanks_received" | "weekly_streak";
         UpdateMeRequest: {
             display_name?: string | null;
         };
@@ -3120,6 +3341,198 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_badges: {
+        parameters: {
+            query?: {
+                /** @description Include archived badges (default false). */
+                archived?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadgeList"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_badge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BadgeInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadgeView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_badge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadgeView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_badge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BadgeUpdate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadgeView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    archive_badge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadgeView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_outbox: {
         parameters: {
             query?: {
@@ -5297,6 +5710,33 @@ export interface operations {
             };
         };
     };
+    my_badges: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyBadges"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     my_ledger: {
         parameters: {
             query?: {
@@ -6106,6 +6546,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TeamDashboard"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_leaderboard: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Cap: most human clicks one share counts for (click metrics), or the highest score
+                 *     counted (points, shares).
+                 */
+                cap?: number;
+                /** @description Window length in days, ending now (default 30). */
+                days?: number;
+                /** @description `json` (default) or `csv`. */
+                format?: string;
+                /** @description Entries listed (1–100, default 10). */
+                limit?: number;
+                /** @description `points` (default), `human_clicks`, `clicks_per_share` or `shares`. */
+                metric?: components["schemas"]["Metric"];
+                /** @description Fewest shares for a per-share score (default 1). */
+                min_shares?: number;
+                /** @description `organisation` (default), `team` or `managed_teams`. */
+                scope?: components["schemas"]["Scope"];
+                team_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON, or CSV with `format=csv` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Leaderboard"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             403: {

@@ -8,6 +8,7 @@ import { formatDateTime, formatNumber } from '../ui/format';
 import { PageHeader } from '../ui/PageHeader';
 import { useResource } from '../ui/useResource';
 import { accountLabel, explainRows, kindLabel, signedPoints } from './explain';
+import { LeaderboardConsent } from './LeaderboardConsent';
 import { Figures, useAction, ResourceState } from './parts';
 
 const LEDGER_PAGE = 25;
@@ -138,7 +139,10 @@ function Preferences() {
   const value = saved ?? (prefs.status === 'ready' ? prefs.data.email_on_thanks : false);
   return (
     <section class="card" aria-labelledby="wallet-prefs">
-      <h2 id="wallet-prefs">Recognition emails</h2>
+      <h2 id="wallet-prefs">Preferences</h2>
+      <h3 class="subheading">Leaderboards</h3>
+      <LeaderboardConsent />
+      <h3 class="subheading">Recognition emails</h3>
       <ResourceState resource={prefs} loading="Loading preferences…" error="Preferences could not be loaded" />
       {prefs.status === 'ready' ? (
         <>

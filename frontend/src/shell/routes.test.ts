@@ -31,10 +31,10 @@ describe('route table', () => {
 
   it('gives each role its pages: employees share, managers see team reach, editors and admins their tools', () => {
     const open = (roles: Me['roles']) => SHELL_ROUTES.filter((r) => !r.hidden && canOpen(r, me(roles))).map((r) => r.path);
-    expect(open(['employee'])).toEqual(['/', '/feed', '/shares', '/impact', '/networks', '/advocacy', '/suggest', '/thanks', '/wallet', '/rewards']);
+    expect(open(['employee'])).toEqual(['/', '/feed', '/shares', '/impact', '/networks', '/advocacy', '/suggest', '/thanks', '/wallet', '/rewards', '/badges', '/leaderboard']);
     expect(open(['employee', 'manager'])).toEqual(expect.arrayContaining(['/team-reach', '/team-recognition']));
     expect(open(['employee', 'editor'])).toEqual(expect.arrayContaining(['/content', '/content/campaigns', '/content/suggestions']));
-    expect(open(['employee', 'admin'])).toEqual(expect.arrayContaining(['/team-reach', '/admin/programme', '/admin/emv', '/admin/integrations', '/admin/rules', '/admin/recognition', '/admin/rewards', '/admin/approvals']));
+    expect(open(['employee', 'admin'])).toEqual(expect.arrayContaining(['/team-reach', '/admin/programme', '/admin/emv', '/admin/integrations', '/admin/rules', '/admin/recognition', '/admin/rewards', '/admin/badges', '/admin/approvals']));
     expect(findRoute('/admin/rules/new')?.route.label).toBe('New rule');
     expect(findRoute('/admin/rules/r-1')?.params).toEqual({ id: 'r-1' });
     expect(open(['employee'])).not.toContain('/team-reach');

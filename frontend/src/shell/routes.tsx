@@ -64,6 +64,9 @@ const RuleEditorPage = lazyView<ViewProps>(() => import('../recognition/RuleEdit
 const RecognitionSettingsPage = lazyView(() => import('../recognition/RecognitionSettingsPage').then((m) => m.RecognitionSettingsPage), 'Loading settings…');
 const RewardsAdminPage = lazyView(() => import('../recognition/RewardsAdminPage').then((m) => m.RewardsAdminPage), 'Loading the catalogue…');
 const ApprovalsPage = lazyView(() => import('../recognition/ApprovalsPage').then((m) => m.ApprovalsPage), 'Loading approvals…');
+const BadgesPage = lazyView(() => import('../recognition/BadgesPage').then((m) => m.BadgesPage), 'Loading your badges…');
+const LeaderboardPage = lazyView<ViewProps>(() => import('../recognition/LeaderboardPage').then((m) => m.LeaderboardPage), 'Loading the leaderboard…');
+const BadgesAdminPage = lazyView(() => import('../recognition/BadgesAdminPage').then((m) => m.BadgesAdminPage), 'Loading badges…');
 const IntegrationsPage = lazyView(() => import('../admin/IntegrationsPage').then((m) => m.IntegrationsPage), 'Loading integrations…');
 
 export const SHELL_ROUTES: readonly ShellRoute[] = [
@@ -77,6 +80,8 @@ export const SHELL_ROUTES: readonly ShellRoute[] = [
   { path: '/thanks', label: 'Thanks', section: 'employee', roles: null, view: ThanksPage },
   { path: '/wallet', label: 'Wallet', section: 'employee', roles: null, view: WalletPage },
   { path: '/rewards', label: 'Rewards', section: 'employee', roles: null, view: RewardsPage },
+  { path: '/badges', label: 'Badges', section: 'employee', roles: PARTICIPANTS, view: BadgesPage },
+  { path: '/leaderboard', label: 'Leaderboard', section: 'employee', roles: PARTICIPANTS, view: LeaderboardPage },
   { path: '/team-reach', label: 'Team reach', section: 'manager', roles: ['manager', 'admin'], view: TeamReachPage },
   { path: '/team-recognition', label: 'Team recognition', section: 'manager', roles: ['manager', 'admin'], view: TeamRecognitionPage },
   { path: '/content', label: 'Posts', section: 'editor', roles: ['editor'], view: PostsPage },
@@ -92,6 +97,7 @@ export const SHELL_ROUTES: readonly ShellRoute[] = [
   { path: '/admin/rules/:id', label: 'Edit rule', section: 'admin', roles: ['admin'], view: RuleEditorPage, hidden: true, navPath: '/admin/rules' },
   { path: '/admin/recognition', label: 'Recognition settings', section: 'admin', roles: ['admin'], view: RecognitionSettingsPage },
   { path: '/admin/rewards', label: 'Rewards catalogue', section: 'admin', roles: ['admin'], view: RewardsAdminPage },
+  { path: '/admin/badges', label: 'Badge definitions', section: 'admin', roles: ['admin'], view: BadgesAdminPage },
   { path: '/admin/approvals', label: 'Approvals', section: 'admin', roles: ['admin'], view: ApprovalsPage },
   { path: '/admin/emv', label: 'EMV rates', section: 'admin', roles: ['admin'], view: EmvPage },
   { path: '/admin/integrations', label: 'Integrations', section: 'admin', roles: ['admin'], view: IntegrationsPage },
