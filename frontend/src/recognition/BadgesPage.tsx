@@ -1,7 +1,8 @@
 import { api } from '../api/client';
 import type { MyBadge } from '../api/types';
 import { EmptyState } from '../ui/feedback';
-import { formatDateTime, formatNumber } from '../ui/format';
+import { formatCount, formatDateTime, formatNumber } from '../ui/format';
+import { flatten } from './explain';
 import { PageHeader } from '../ui/PageHeader';
 import { useResource } from '../ui/useResource';
 import { criterionLabel, progressRatio, progressText } from './badges';
@@ -24,7 +25,7 @@ export function BadgesPage() {
               label="Your numbers"
               figures={[
                 { id: 'shares', label: 'Shares', value: formatNumber(badges.data.stats.shares) },
-                { id: 'streak', label: 'Current streak', value: `${formatNumber(badges.data.stats.current_streak_weeks)} weeks`, detail: `Longest: ${formatNumber(badges.data.stats.longest_streak_weeks)} weeks` },
+                { id: 'streak', label: 'Current streak', value: formatCount(badges.data.stats.current_streak_weeks, 'week'), detail: `Longest: ${formatCount(badges.data.stats.longest_streak_weeks, 'week')}` },
                 { id: 'clicks', label: 'Human clicks', value: formatNumber(badges.data.stats.human_clicks) },
                 { id: 'given', label: 'Thanks given', value: formatNumber(badges.data.stats.thanks_given) },
                 { id: 'received', label: 'Thanks received', value: formatNumber(badges.data.stats.thanks_received) },
@@ -80,6 +81,7 @@ function BadgeCard({ item }: { item: MyBadge }) {
         <p>
           <span class="status status-active">Earned</span>
           {item.awarded_at ? <> on {formatDateTime(item.awarded_at)}</> : null}
+          {item.evidence && flatten(item.evidence) ? <span class="cell-detail">{flatten(item.evidence)}</span> : null}
         </p>
       ) : (
         <div class="badge-progress">

@@ -36,9 +36,11 @@ export function LeaderboardPage({ me }: ViewProps) {
   const [scope, setScope] = useState('organisation');
   const [days, setDays] = useState('30');
   const [cap, setCap] = useState('');
+  const [minShares, setMinShares] = useState('');
   const capValue = parseWhole(cap, 1);
-  const query: LeaderboardQuery = { metric: metric as LeaderboardQuery['metric'], scope: scope as LeaderboardQuery['scope'], days: Number(days), ...(typeof capValue === 'number' ? { cap: capValue } : {}), limit: 25 };
-  const board = useResource((signal) => api.recognition.leaderboard(query, signal), [metric, scope, days, capValue]);
+  const minValue = metric === 'clicks_per_share' ? parseWhole(minShares, 1) : undefined;
+  const query: LeaderboardQuery = { metric: metric as LeaderboardQuery['metric'], scope: scope as LeaderboardQuery['scope'], days: Number(days), ...(typeof capValue === 'number' ? { cap: capValue } : {}), ...(typeof minValue === 'number' ? { min_shares: minValue } : {}), limit: 25 };
+  const board = useResource((signal) => api.recognition.leaderboard(query, signal), [metric, scope, days, capValue, minValue]);
   const scopes = [{ value: 'organisation', label: 'Whole organisation' }, ...(me.team_id ? [{ value: 'team', label: 'My team' }] : []), ...(isManager ? [{ value: 'managed_teams', label: 'Teams I manage' }] : [])];
 
   return (
@@ -49,6 +51,9 @@ export function LeaderboardPage({ me }: ViewProps) {
         <SelectField class="field-inline" label="Who" value={scope} onValue={setScope} options={scopes} />
         <SelectField class="field-inline" label="Period" value={days} onValue={setDays} options={DAYS} />
         <TextField label={metric === 'points' || metric === 'shares' ? 'Cap on the score (optional)' : 'Most clicks one share counts for (optional)'} inputMode="numeric" value={cap} onValue={setCap} error={capValue === null ? 'Enter a whole number of 1 or more.' : undefined} />
+        {metric === 'clicks_per_share' ? (
+          <TextField label="Fewest shares to be ranked" inputMode="numeric" value={minShares} onValue={setMinShares} error={minValue === null ? 'Enter a whole number of 1 or more.' : undefined} hint="Default 1." />
+        ) : null}
       </div>
       <ResourceState resource={board} loading="Loading the leaderboard…" error="The leaderboard could not be loaded" />
       {board.status === 'ready' ? <Board data={board.data} query={query} onConsent={board.reload} /> : null}
@@ -73,7 +78,7 @@ function Board({ data, query, onConsent }: { data: RecognitionLeaderboard; query
         </div>
       ) : mine ? (
         <p class="leaderboard-me card-body">
-          Your rank: <strong>{formatNumber(mine.rank)}</strong> of {formatNumber(data.ranked)} ({scoreText(data.metric, mine.score)})
+          Your rank: <strong>{formatNumber(mine.rank)}</strong> of {formatNumber(data.ranked)} (score {scoreText(data.metric, mine.score)})
         </p>
       ) : null}
       {data.entries.length === 0 ? (
@@ -97,7 +102,10 @@ function Board({ data, query, onConsent }: { data: RecognitionLeaderboard; query
               {data.entries.map((e) => (
                 <tr key={e.user_id} aria-current={mine?.user_id === e.user_id ? 'true' : undefined}>
                   <td class="num">{formatNumber(e.rank)}</td>
-                  <th scope="row">{e.display_name}</th>
+                  <th scope="row">
+                    {e.display_name}
+                    {mine?.user_id === e.user_id ? <span class="muted"> (you)</span> : null}
+                  </th>
                   <td class="num">{scoreText(data.metric, e.score)}</td>
                   <td class="num">{formatNumber(e.points)}</td>
                   <td class="num">{formatNumber(e.human_clicks)}</td>

@@ -168,7 +168,7 @@ export function explainRows(kind: string, explain: unknown): ExplainRow[] {
 }
 
 /** A nested record or list in words ("Tags: Customer first; Network: linkedin"), ids left out. */
-function flatten(value: unknown): string {
+export function flatten(value: unknown): string {
   if (Array.isArray(value)) return value.map(flatten).filter(Boolean).join(', ');
   if (isRecord(value)) {
     return Object.entries(value)
