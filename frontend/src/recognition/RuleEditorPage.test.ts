@@ -1,6 +1,7 @@
 // The rule editor through the real app against a scripted server: a saved draft can be enabled
 // only after a preview of exactly that version, and a change since the preview disarms it.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { button, field, json, mountApp, type } from '../testing/app';
 
 const ME = {
   id: 'u-1',
@@ -48,55 +49,16 @@ const PREVIEW = {
   window_end: '2026-11-21T00:00:00Z',
 };
 
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-const tick = () => new Promise((r) => setTimeout(r, 0));
-
-function button(name: string): HTMLButtonElement {
-  const found = [...document.querySelectorAll('button')].find((b) => b.textContent?.trim() === name);
-  if (!found) throw new Error(`no button ${name}`);
-  return found;
-}
-
-function field(label: string): HTMLInputElement {
-  const l = [...document.querySelectorAll('label')].find((x) => x.textContent?.trim() === label);
-  const el = l && document.getElementById(l.htmlFor);
-  if (!(el instanceof HTMLInputElement)) throw new Error(`no field ${label}`);
-  return el;
-}
-
-async function type(el: HTMLInputElement, value: string) {
-  el.value = value;
-  el.dispatchEvent(new Event('input', { bubbles: true }));
-  await tick();
-}
-
 const figure = (id: string) => document.querySelector(`.kpi[data-figure="${id}"] .kpi-value`)?.textContent;
 
-let root: HTMLElement;
 let unmount: (() => void) | undefined;
 
-beforeEach(() => {
-  vi.resetModules();
-  localStorage.clear();
-  root = document.createElement('div');
-  document.body.append(root);
-});
-
-afterEach(() => {
-  unmount?.();
-  root.remove();
-  vi.unstubAllGlobals();
-});
+afterEach(() => unmount?.());
 
 describe('the rule editor', () => {
   it('enables a saved rule only after previewing that exact version', async () => {
     const calls: { path: string; body: unknown }[] = [];
-    localStorage.setItem('chorus.refresh_token', 'R0');
-    vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
-      const method = init.method ?? 'GET';
-      const path = url.split('?')[0] as string;
-      const body = typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
-      if (path === '/api/v1/auth/refresh') return json(200, { access_token: 'A1', refresh_token: 'R1', token_type: 'Bearer', expires_in: 900 });
+    const app = await mountApp('/admin/rules/r-1', (path, method, body) => {
       if (path === '/api/v1/me') return json(200, ME);
       if (path === '/api/v1/admin/rules/r-1' && method === 'GET') return json(200, RULE);
       if (path === '/api/v1/teams') return json(200, { items: [{ id: 't-1', name: 'Sales', manager_ids: [], member_count: 8, parent_id: null }] });
@@ -106,14 +68,10 @@ describe('the rule editor', () => {
         if (path === '/api/v1/admin/rules/preview') return json(200, PREVIEW);
         if (path === '/api/v1/admin/rules/r-1/activate') return json(200, { ...RULE, status: 'active' });
       }
-      return json(404, { code: 'not_found', title: 'Not found', status: 404, type: 'about:blank' });
+      return undefined;
     });
-
-    history.replaceState(null, '', '/admin/rules/r-1');
-    const [{ h, render }, { App }, { session }] = await Promise.all([import('preact'), import('../App'), import('../auth/session')]);
-    void session.load();
-    render(h(App, null), root);
-    unmount = () => render(null, root);
+    unmount = app.unmount;
+    const root = app.root;
 
     await vi.waitFor(() => expect(root.querySelector('h1')?.textContent).toBe('Shared and posted'));
     // Both versions are listed; the draft cannot be enabled before a preview.

@@ -1,7 +1,8 @@
 // Giving thanks through the real app shell, router and API client against a scripted server:
 // the colleague is found among the people the API already shows (the wall), the allowance is
 // checked on the page, and the request carries exactly what was chosen.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { button, field, json, mountApp, tick, type } from '../testing/app';
 
 const ME = {
   id: 'u-1',
@@ -34,70 +35,28 @@ const WALLET = {
   giving: { amount: 100, available: 40, given: 60, period: '2026-11', period_ends_at: '2026-12-01T00:00:00Z', period_kind: 'month' },
 };
 
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-const tick = () => new Promise((r) => setTimeout(r, 0));
-
-function button(name: string): HTMLButtonElement {
-  const found = [...document.querySelectorAll('button')].find((b) => b.textContent?.trim() === name);
-  if (!found) throw new Error(`no button ${name}`);
-  return found;
-}
-
-function field<T extends HTMLElement>(label: string): T {
-  const l = [...document.querySelectorAll('label')].find((x) => x.textContent?.trim() === label);
-  const el = l && document.getElementById(l.htmlFor);
-  if (!el) throw new Error(`no field ${label}`);
-  return el as T;
-}
-
-async function type(el: HTMLInputElement | HTMLTextAreaElement, value: string) {
-  el.value = value;
-  el.dispatchEvent(new Event('input', { bubbles: true }));
-  await tick();
-}
-
-let root: HTMLElement;
 let unmount: (() => void) | undefined;
 
-beforeEach(() => {
-  vi.resetModules();
-  localStorage.clear();
-  root = document.createElement('div');
-  document.body.append(root);
-});
-
-afterEach(() => {
-  unmount?.();
-  root.remove();
-  vi.unstubAllGlobals();
-});
+afterEach(() => unmount?.());
 
 describe('giving thanks', () => {
   it('finds a colleague from the wall, checks the allowance, and sends what was chosen', async () => {
     const sent: unknown[] = [];
-    localStorage.setItem('chorus.refresh_token', 'R0');
-    vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
-      const method = init.method ?? 'GET';
-      const path = url.split('?')[0];
-      if (path === '/api/v1/auth/refresh') return json(200, { access_token: 'A1', refresh_token: 'R1', token_type: 'Bearer', expires_in: 900 });
+    const app = await mountApp('/thanks', (path, method, body) => {
       if (path === '/api/v1/me') return json(200, ME);
       if (path === '/api/v1/thanks/wall') return json(200, { items: [WALL_ITEM] });
       if (path === '/api/v1/me/thanks') return json(200, { items: [] });
       if (path === '/api/v1/me/wallet') return json(200, WALLET);
       if (path === '/api/v1/recognition/values') return json(200, { items: [{ id: 'v-1', name: 'Customer first', description: '', active: true }, { id: 'v-2', name: 'Old value', description: '', active: false }] });
       if (path === '/api/v1/thanks' && method === 'POST') {
-        const body = JSON.parse(init.body as string);
+        const input = body as { message: string; points: number; value_id: string };
         sent.push(body);
-        return json(201, { ...WALL_ITEM, id: 'th-1', giver_id: 'u-1', giver_name: 'Emma Employee', message: body.message, points: body.points, value_id: body.value_id, value_name: 'Customer first' });
+        return json(201, { ...WALL_ITEM, id: 'th-1', giver_id: 'u-1', giver_name: 'Emma Employee', message: input.message, points: input.points, value_id: input.value_id, value_name: 'Customer first' });
       }
-      return json(404, { code: 'not_found', title: 'Not found', status: 404, type: 'about:blank' });
+      return undefined;
     });
-
-    history.replaceState(null, '', '/thanks');
-    const [{ h, render }, { App }, { session }] = await Promise.all([import('preact'), import('../App'), import('../auth/session')]);
-    void session.load();
-    render(h(App, null), root);
-    unmount = () => render(null, root);
+    unmount = app.unmount;
+    const root = app.root;
 
     await vi.waitFor(() => expect(root.querySelector('h1')?.textContent).toBe('Thanks'));
     await vi.waitFor(() => expect(root.textContent).toContain('40 of 100 left to give this month'));
