@@ -27,6 +27,47 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     .await
 }
 
+/// The read pool for dashboards, when `database.read_url` is set.
+pub async fn connect_read(config: &Config) -> anyhow::Result<Option<DatabaseConnection>> {
+    let Some(url) = &config.database.read_url else {
+        return Ok(None);
+    };
+    let db = connect_url(
+        url,
+        config.database.max_connections,
+        Duration::from_secs(config.database.connect_timeout_secs),
+        Duration::from_secs(config.database.acquire_timeout_secs),
+        config.database.sqlite_synchronous == crate::config::SqliteSync::Full,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("could not connect to database.read_url: {e:#}"))?;
+    Ok(Some(db))
+}
+
+/// Connections of a pool: (in use, idle, maximum).
+pub fn pool_usage(db: &DatabaseConnection) -> (i64, i64, i64) {
+    let (size, idle, max) = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            )
+        }
+        _ => {
+            let pool = db.get_sqlite_connection_pool();
+            (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            )
+        }
+    };
+    let idle = i64::try_from(idle).unwrap_or(i64::MAX);
+    (i64::from(size) - idle, idle, i64::from(max))
+}
+
 pub async fn connect_url(
     url: &str,
     max_connections: u32,
