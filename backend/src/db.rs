@@ -94,12 +94,33 @@ pub async fn connect_url(
             {
                 std::fs::create_dir_all(parent)?;
             }
+            let path = options.get_filename().display().to_string();
+            let unwritable = |err: &dyn std::fmt::Display| {
+                anyhow::anyhow!(
+                    "cannot write the SQLite database {path}: {err}. Check that the file and its \
+                     directory are writable by this user and that the disk is neither full nor \
+                     mounted read-only"
+                )
+            };
             let pool = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
                 .acquire_timeout(acquire_timeout)
                 .connect_with(options)
-                .await?;
+                .await
+                .map_err(|e| unwritable(&e))?;
+            // Fail at start, with the reason, rather than on the first write: SQLite opens a
+            // file it may not write read-only without complaint. The probe is rolled back.
+            for statement in [
+                "BEGIN IMMEDIATE",
+                "CREATE TABLE chorus_write_probe (x INTEGER)",
+                "ROLLBACK",
+            ] {
+                sea_orm::sqlx::query(statement)
+                    .execute(&pool)
+                    .await
+                    .map_err(|e| unwritable(&e))?;
+            }
             Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
         }
         DbKind::Postgres => {
