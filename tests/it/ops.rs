@@ -105,15 +105,7 @@ async fn dashboards_read_the_replica_and_writes_go_to_the_primary() {
 
     // Readiness follows the primary; the read pool is visible in the metrics.
     assert_eq!(app.get("/readyz", None).await.0, StatusCode::OK);
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.metrics().await;
     for line in [
         "chorus_db_pool_connections{pool=\"read\",state=\"max\"} 5",
         "chorus_db_pool_connections{pool=\"primary\",state=\"max\"} 5",
