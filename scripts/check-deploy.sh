@@ -12,6 +12,9 @@
 #   docker     deploy/Dockerfile: hadolint, and its structure (multi-stage, non-root numeric USER,
 #              ENTRYPOINT/CMD/EXPOSE/ENV, COPY sources exist, ignore file)
 #   settings   every CHORUS_* variable set in deploy/ is a setting in deploy/chorus.example.toml
+#   grafana    deploy/grafana/chorus.json queries only metric families the server exposes
+#              (backend/src/metrics.rs FAMILIES, which a test checks against /metrics) and covers
+#              each of them
 #
 # The tools are pinned and installed by this script into a cache directory
 # (CHORUS_CHECK_CACHE, default ${XDG_CACHE_HOME:-$HOME/.cache}/chorus/check-deploy): Python
@@ -99,41 +102,9 @@ if [ ! -f "$VENV/.complete" ]; then
   find "$CACHE" -maxdepth 1 -name 'venv-*' ! -name "venv-$py_key" -exec rm -rf {} +
 fi
 
-NGINX_DIR="$CACHE/nginx-$NGINX_VERSION"
-NGINX="$NGINX_DIR/root/usr/sbin/nginx"
-nginx_ok() {
-  [ -x "$NGINX" ] && [ "$("$NGINX" -v 2>&1)" = "nginx version: nginx/$NGINX_VERSION" ]
-}
-if ! nginx_ok; then
-  echo "check-deploy: fetching Debian's nginx $NGINX_VERSION into $NGINX_DIR (first run only)"
-  command -v apt-get >/dev/null 2>&1 || die "apt-get is required to fetch Debian's nginx package"
-  deb_version() {
-    apt-cache madison nginx 2>/dev/null | awk -v v="$NGINX_VERSION-" '$3 ~ "^"v && !found { print $3; found = 1 }'
-  }
-  version="$(deb_version)"
-  fetched=""
-  for attempt in 1 2; do
-    if [ -n "$version" ]; then
-      rm -rf "$WORK/debs" && mkdir -p "$WORK/debs"
-      if (cd "$WORK/debs" && quietly apt-get download -q "nginx=$version" "nginx-common=$version"); then
-        fetched=yes
-        break
-      fi
-    fi
-    [ "$attempt" = 2 ] && break
-    # The package lists are missing or stale: refresh them (needs root).
-    [ "$(id -u)" = 0 ] || die "Debian's nginx $NGINX_VERSION is not in apt's package lists; run 'apt-get update' as root"
-    quietly apt-get update -q || die "apt-get update failed"
-    version="$(deb_version)"
-  done
-  [ -n "$fetched" ] || die "could not download Debian's nginx $NGINX_VERSION (found: '${version:-none}')"
-  rm -rf "$NGINX_DIR.new" && mkdir -p "$NGINX_DIR.new/root"
-  for deb in "$WORK"/debs/*.deb; do
-    dpkg-deb -x "$deb" "$NGINX_DIR.new/root"
-  done
-  rm -rf "$NGINX_DIR" && mv "$NGINX_DIR.new" "$NGINX_DIR"
-  nginx_ok || { "$NGINX" -v || true; die "the unpacked nginx does not run (missing libraries?)"; }
-fi
+NGINX="$(CHORUS_CHECK_CACHE="$CACHE" NGINX_VERSION="$NGINX_VERSION" scripts/fetch-nginx.sh)" \
+  || die "could not provide Debian's nginx $NGINX_VERSION"
+NGINX_DIR="$(dirname "$(dirname "$(dirname "$(dirname "$NGINX")")")")"
 
 exec 9>&-
 
@@ -806,6 +777,29 @@ def smoke(port, replicas, index, bundle):
         expect(json.loads(body).get("code") == "service_unavailable", f"{where}: expected code service_unavailable")
 
 
+def cmd_grafana():
+    where = "deploy/grafana/chorus.json"
+    source = (ROOT / "backend" / "src" / "metrics.rs").read_text()
+    block = re.search(r"pub const FAMILIES: &\[&str\] = &\[(.*?)\];", source, re.S)
+    expect(block, "backend/src/metrics.rs: no FAMILIES list")
+    families = set(re.findall(r'"([a-z_]+)"', block.group(1)))
+    dashboard = json.loads((DEPLOY / "grafana" / "chorus.json").read_text())
+    panels = dashboard.get("panels", [])
+    expect(panels, f"{where}: no panels")
+    used = set()
+    for panel in panels:
+        targets = panel.get("targets", [])
+        expect(targets, f"{where}: panel {panel.get('title')!r} has no query")
+        for target in targets:
+            for name in re.findall(r"\bchorus_[a-z0-9_]+", target.get("expr", "")):
+                family = re.sub(r"_(bucket|sum|count)$", "", name)
+                family = family if family in families else name
+                expect(family in families, f"{where}: panel {panel.get('title')!r} queries {name}, which /metrics does not expose")
+                used.add(family)
+    missing = sorted(families - used)
+    expect(not missing, f"{where}: no panel shows {', '.join(missing)}")
+
+
 if __name__ == "__main__":
     command = sys.argv[1]
     try:
@@ -856,6 +850,7 @@ check "yaml: yamllint deploy/compose.yaml deploy/k8s" "$VENV/bin/yamllint" --str
 check "docker: hadolint deploy/Dockerfile" "$VENV/bin/hadolint" --no-color deploy/Dockerfile
 check "docker: stages, non-root user, entrypoint, env, COPY sources" "$PY" "$WORK/checks.py" dockerfile
 check "settings: every CHORUS_* variable in deploy/ is a known setting" "$PY" "$WORK/checks.py" settings
+check "grafana: deploy/grafana/chorus.json queries only exposed metrics, and all of them" "$PY" "$WORK/checks.py" grafana
 
 if [ "$failed" != 0 ]; then
   echo "check-deploy: FAILED" >&2

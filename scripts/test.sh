@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, the backend suites (each database test on SQLite and,
 # when PostgreSQL is available, on PostgreSQL too), the frontend's API-type drift check, build,
-# unit tests and size budget, the browser journeys in headless Chromium, and the deploy/ checks.
+# unit tests and size budget, the browser journeys in headless Chromium, the deploy/ checks, and
+# (with PostgreSQL) the scale-out and fault tests (scripts/scale-out.sh, scripts/faults.sh).
 #
 # PostgreSQL: set CHORUS_TEST_POSTGRES_URL (a database the tests may create databases from).
 # When it is unset and a server answers on 127.0.0.1:5432, postgres://postgres@127.0.0.1:5432/test
@@ -40,4 +41,13 @@ scripts/test-browser.sh
 
 echo "==> deploy/ checks"
 scripts/check-deploy.sh
+
+if [ -n "${CHORUS_TEST_POSTGRES_URL:-}" ]; then
+  echo "==> scale-out: three servers behind nginx on one PostgreSQL"
+  CHORUS_BIN="$PWD/target/debug/chorus" scripts/scale-out.sh
+  echo "==> fault tests: killed server, PostgreSQL outage, SMTP outage, read-only SQLite"
+  CHORUS_BIN="$PWD/target/debug/chorus" scripts/faults.sh
+else
+  echo "==> scale-out and fault tests skipped (they need PostgreSQL)"
+fi
 echo "==> all tests passed"

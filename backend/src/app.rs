@@ -33,6 +33,7 @@ pub async fn build_state(
     if config.auto_migrate() {
         crate::db::migrate_up(&db).await?;
     }
+    let read_pool = crate::db::connect_read(&config).await?;
     let secret = match &config.auth.jwt_secret {
         Some(secret) => secret.clone(),
         None if config.db_kind()? == DbKind::Sqlite => local_secret(&config.data_dir)?,
@@ -60,6 +61,7 @@ pub async fn build_state(
     ));
     Ok(AppState {
         db,
+        read_pool,
         config: Arc::new(config),
         jwt,
         mailer,

@@ -2,6 +2,8 @@
 //!
 //! Top-level keys map to `CHORUS_<KEY>` (`CHORUS_LISTEN`, `CHORUS_DATABASE_URL`, `CHORUS_DATA_DIR`);
 //! nested keys use a double underscore (`CHORUS_AUTH__JWT_SECRET`, `CHORUS_MAIL__SMTP_HOST`).
+//! `CHORUS_DATABASE_READ_URL` is accepted as an alias of `CHORUS_DATABASE__READ_URL` (the nested
+//! spelling wins when both are set).
 //! Everything is validated once at start ([`Config::load`]) so that a bad setting stops the
 //! process with a message naming it, instead of failing later. Secrets are [`SecretString`]s and
 //! never appear in `Debug` output or logs.
@@ -24,6 +26,8 @@ pub const DEFAULT_JOBS: &[(&str, &str)] = &[
     ("salts", "0 0 0 * * *"),
     ("rules", "*/5 * * * * *"),
     ("badges", "0 */15 * * * *"),
+    ("partitions", "0 15 3 * * *"),
+    ("retention", "0 45 3 * * *"),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -73,6 +77,9 @@ pub struct AdvocacyConfig {
     pub link_cache_secs: u64,
     /// Longest reporting window, in days.
     pub max_window_days: i64,
+    /// Raw clicks older than this many days are removed by the `retention` job (daily rollups
+    /// are kept); 0 keeps raw clicks forever.
+    pub click_retention_days: u32,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
@@ -86,6 +93,10 @@ pub enum LogFormat {
 pub struct DatabaseConfig {
     /// Pool size for PostgreSQL. SQLite always uses one writer connection.
     pub max_connections: u32,
+    /// Optional second database (a read replica) for dashboard reads; same engine as
+    /// `database_url`. Writes and everything else use the primary.
+    #[serde(default)]
+    pub read_url: Option<String>,
     pub connect_timeout_secs: u64,
     pub acquire_timeout_secs: u64,
     /// SQLite commit durability: `normal` (WAL: a commit survives a killed process, the last
@@ -238,6 +249,7 @@ fn defaults() -> serde_json::Value {
             "click_batch_max": 512,
             "link_cache_secs": 10,
             "max_window_days": 400,
+            "click_retention_days": 0,
         },
         "jobs": jobs,
     })
@@ -256,11 +268,12 @@ impl Config {
             }
             figment = figment.merge(Toml::file(file));
         }
-        figment = figment.merge(
-            Env::prefixed("CHORUS_")
-                .split("__")
-                .ignore(&["config", "test_postgres_url"]),
-        );
+        figment = with_read_url_alias(figment, std::env::var("CHORUS_DATABASE_READ_URL").ok())
+            .merge(Env::prefixed("CHORUS_").split("__").ignore(&[
+                "config",
+                "test_postgres_url",
+                "database_read_url",
+            ]));
         Self::from_figment(figment)
     }
 
@@ -286,6 +299,18 @@ impl Config {
             );
         }
         let kind = self.db_kind()?;
+        if let Some(read) = self.database.read_url.take() {
+            let read = read.trim().to_owned();
+            if !read.is_empty() {
+                if db_kind_of(&read).ok() != Some(kind) {
+                    return Err(invalid(
+                        "database.read_url",
+                        "must use the same database engine as database_url",
+                    ));
+                }
+                self.database.read_url = Some(read);
+            }
+        }
         if let Some(secret) = &self.auth.jwt_secret {
             if secret.expose_secret().len() < 32 {
                 return Err(invalid("auth.jwt_secret", "must be at least 32 bytes long"));
@@ -412,6 +437,15 @@ impl Config {
     }
 }
 
+/// `CHORUS_DATABASE_READ_URL` (flat spelling) sets `database.read_url`; merged before the
+/// `CHORUS_*` variables so that `CHORUS_DATABASE__READ_URL` wins when both are set.
+fn with_read_url_alias(figment: Figment, flat: Option<String>) -> Figment {
+    match flat {
+        Some(url) => figment.merge(Serialized::default("database.read_url", url)),
+        None => figment,
+    }
+}
+
 pub fn db_kind_of(url: &str) -> Result<DbKind, ConfigError> {
     if url.starts_with("sqlite:") {
         Ok(DbKind::Sqlite)
@@ -467,6 +501,33 @@ mod tests {
             let err = Config::from_overrides(overrides.clone()).expect_err("invalid");
             assert!(err.to_string().contains(key), "{overrides}: {err}");
         }
+    }
+
+    #[test]
+    fn flat_read_url_alias_is_the_nested_setting() {
+        let defaults = || {
+            Figment::from(Serialized::defaults(defaults())).merge(Serialized::defaults(json!({
+                "database_url": "postgres://db/chorus",
+                "auth": { "jwt_secret": "a-secret-that-is-long-enough-for-tests" },
+            })))
+        };
+        let config = Config::from_figment(with_read_url_alias(
+            defaults(),
+            Some("postgres://replica/chorus".into()),
+        ))
+        .expect("config");
+        assert_eq!(
+            config.database.read_url.as_deref(),
+            Some("postgres://replica/chorus")
+        );
+        let none = Config::from_figment(with_read_url_alias(defaults(), Some("  ".into())))
+            .expect("config");
+        assert_eq!(none.database.read_url, None, "blank means no replica");
+        let err = Config::from_overrides(
+            json!({ "database": { "read_url": "postgres://replica/chorus" } }),
+        )
+        .expect_err("engines differ");
+        assert!(err.to_string().contains("database.read_url"), "{err}");
     }
 
     #[test]

@@ -27,6 +27,47 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     .await
 }
 
+/// The read pool for dashboards, when `database.read_url` is set.
+pub async fn connect_read(config: &Config) -> anyhow::Result<Option<DatabaseConnection>> {
+    let Some(url) = &config.database.read_url else {
+        return Ok(None);
+    };
+    let db = connect_url(
+        url,
+        config.database.max_connections,
+        Duration::from_secs(config.database.connect_timeout_secs),
+        Duration::from_secs(config.database.acquire_timeout_secs),
+        config.database.sqlite_synchronous == crate::config::SqliteSync::Full,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("could not connect to database.read_url: {e:#}"))?;
+    Ok(Some(db))
+}
+
+/// Connections of a pool: (in use, idle, maximum).
+pub fn pool_usage(db: &DatabaseConnection) -> (i64, i64, i64) {
+    let (size, idle, max) = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            )
+        }
+        _ => {
+            let pool = db.get_sqlite_connection_pool();
+            (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            )
+        }
+    };
+    let idle = i64::try_from(idle).unwrap_or(i64::MAX);
+    (i64::from(size) - idle, idle, i64::from(max))
+}
+
 pub async fn connect_url(
     url: &str,
     max_connections: u32,
@@ -53,12 +94,33 @@ pub async fn connect_url(
             {
                 std::fs::create_dir_all(parent)?;
             }
+            let path = options.get_filename().display().to_string();
+            let unwritable = |err: &dyn std::fmt::Display| {
+                anyhow::anyhow!(
+                    "cannot write the SQLite database {path}: {err}. Check that the file and its \
+                     directory are writable by this user and that the disk is neither full nor \
+                     mounted read-only"
+                )
+            };
             let pool = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
                 .acquire_timeout(acquire_timeout)
                 .connect_with(options)
-                .await?;
+                .await
+                .map_err(|e| unwritable(&e))?;
+            // Fail at start, with the reason, rather than on the first write: SQLite opens a
+            // file it may not write read-only without complaint. The probe is rolled back.
+            for statement in [
+                "BEGIN IMMEDIATE",
+                "CREATE TABLE chorus_write_probe (x INTEGER)",
+                "ROLLBACK",
+            ] {
+                sea_orm::sqlx::query(statement)
+                    .execute(&pool)
+                    .await
+                    .map_err(|e| unwritable(&e))?;
+            }
             Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
         }
         DbKind::Postgres => {

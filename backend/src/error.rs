@@ -64,6 +64,9 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("service unavailable")]
     Unavailable,
+    /// The database cannot write: its disk is full or its file is read-only.
+    #[error("storage unavailable: {0}")]
+    Storage(&'static str),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -111,7 +114,7 @@ impl AppError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -148,6 +151,10 @@ impl AppError {
                 "service_unavailable",
                 Some("The service is temporarily unavailable; retry shortly.".into()),
             ),
+            Self::Storage(_) => (
+                "storage_unavailable",
+                Some("The service cannot store data at the moment; retry later.".into()),
+            ),
             Self::Internal(_) => (
                 "internal_error",
                 Some("Something went wrong on our side.".into()),
@@ -177,6 +184,10 @@ impl IntoResponse for AppError {
         match &self {
             Self::Internal(err) => tracing::error!(error = ?err, "internal error"),
             Self::Unavailable => tracing::warn!("database unavailable"),
+            Self::Storage(reason) => tracing::error!(
+                reason,
+                "database storage failed: {reason}; writes are refused until an operator fixes it"
+            ),
             _ => {}
         }
         let mut response = (self.status(), axum::Json(self.problem())).into_response();
@@ -200,6 +211,9 @@ impl From<DbErr> for AppError {
         if is_unavailable(&err) {
             return Self::Unavailable;
         }
+        if let Some(reason) = storage_failure(&err) {
+            return Self::Storage(reason);
+        }
         if let Some(SqlErr::UniqueConstraintViolation(_)) = err.sql_err() {
             return Self::conflict("conflict", "A resource with these values already exists.");
         }
@@ -216,8 +230,46 @@ impl From<sea_orm::TransactionError<AppError>> for AppError {
     }
 }
 
-/// True when the error means the database could not be reached (rather than a query failing).
+/// The database error code of a failed statement (SQLite: extended result code; PostgreSQL:
+/// SQLSTATE).
+fn database_code(err: &DbErr) -> Option<String> {
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .map(|c| c.into_owned()),
+        _ => None,
+    }
+}
+
+/// Why the database cannot write, when that is the failure: disk full or read-only storage
+/// (SQLite `SQLITE_FULL`, `SQLITE_READONLY`, `SQLITE_IOERR`; PostgreSQL `53100` disk full,
+/// `25006` read-only transaction, as on a standby).
+pub fn storage_failure(err: &DbErr) -> Option<&'static str> {
+    let code = database_code(err)?;
+    if let Ok(sqlite) = code.parse::<i32>() {
+        return match sqlite & 0xff {
+            13 => Some("disk full"),
+            8 => Some("database file is read-only"),
+            10 => Some("disk I/O error"),
+            _ => None,
+        };
+    }
+    match code.as_str() {
+        "53100" => Some("disk full"),
+        "25006" => Some("database is read-only"),
+        _ => None,
+    }
+}
+
+/// True when the error means the database could not be reached (rather than a query failing),
+/// including a PostgreSQL server that is shutting down or starting up.
 pub fn is_unavailable(err: &DbErr) -> bool {
+    if let Some(code) = database_code(err)
+        && (code.starts_with("08") || matches!(code.as_str(), "57P01" | "57P02" | "57P03"))
+    {
+        return true;
+    }
     match err {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
         DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {

@@ -27,6 +27,19 @@ pub struct JobLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobNameLabels {
+    pub job: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PoolLabels {
+    /// `primary` or `read`.
+    pub pool: String,
+    /// `in_use`, `idle` or `max`.
+    pub state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ClassLabels {
     pub class: String,
 }
@@ -36,6 +49,21 @@ pub struct StatusLabels {
     pub status: String,
 }
 
+/// Every metric family `/metrics` exposes, as queried (counters with `_total`; histograms add
+/// `_bucket`, `_sum` and `_count`). Dashboards and alerts may rely on exactly these names.
+pub const FAMILIES: &[&str] = &[
+    "chorus_http_requests_total",
+    "chorus_http_request_duration_seconds",
+    "chorus_clicks_recorded_total",
+    "chorus_click_batch_size",
+    "chorus_outbox_messages",
+    "chorus_mail_sent_total",
+    "chorus_mail_failed_attempts_total",
+    "chorus_job_runs_total",
+    "chorus_job_duration_seconds",
+    "chorus_db_pool_connections",
+];
+
 pub struct Metrics {
     registry: Registry,
     pub requests: Family<RequestLabels, Counter>,
@@ -44,7 +72,8 @@ pub struct Metrics {
     pub mail_failed_attempts: Counter,
     pub outbox_depth: Family<StatusLabels, Gauge>,
     pub job_runs: Family<JobLabels, Counter>,
-    pub db_pool_size: Gauge,
+    pub job_duration: Family<JobNameLabels, Histogram>,
+    pub db_pool: Family<PoolLabels, Gauge>,
     pub clicks: Family<ClassLabels, Counter>,
     pub click_batch_size: Histogram,
 }
@@ -62,7 +91,10 @@ impl Default for Metrics {
         let mail_failed_attempts = Counter::default();
         let outbox_depth = Family::<StatusLabels, Gauge>::default();
         let job_runs = Family::<JobLabels, Counter>::default();
-        let db_pool_size = Gauge::default();
+        let job_duration = Family::<JobNameLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new([0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0])
+        });
+        let db_pool = Family::<PoolLabels, Gauge>::default();
         let clicks = Family::<ClassLabels, Counter>::default();
         let click_batch_size =
             Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0]);
@@ -93,9 +125,14 @@ impl Default for Metrics {
             job_runs.clone(),
         );
         registry.register(
+            "job_duration_seconds",
+            "Duration of scheduled job runs this server performed",
+            job_duration.clone(),
+        );
+        registry.register(
             "db_pool_connections",
-            "Open database connections",
-            db_pool_size.clone(),
+            "Database connections per pool (primary, read) by state (in_use, idle, max)",
+            db_pool.clone(),
         );
         registry.register(
             "clicks_recorded",
@@ -117,7 +154,8 @@ impl Default for Metrics {
             mail_failed_attempts,
             outbox_depth,
             job_runs,
-            db_pool_size,
+            job_duration,
+            db_pool,
         }
     }
 }
@@ -129,6 +167,18 @@ impl Metrics {
             out.clear();
         }
         out
+    }
+
+    /// Records a pool's connection counts (in use, idle, maximum) at scrape time.
+    pub fn pool(&self, pool: &str, (in_use, idle, max): (i64, i64, i64)) {
+        for (state, value) in [("in_use", in_use), ("idle", idle), ("max", max)] {
+            self.db_pool
+                .get_or_create(&PoolLabels {
+                    pool: pool.to_owned(),
+                    state: state.to_owned(),
+                })
+                .set(value);
+        }
     }
 
     pub fn job(&self, job: &str, outcome: &str) {

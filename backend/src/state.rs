@@ -20,6 +20,9 @@ use crate::{
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// Read replica for dashboards (`database.read_url`); use [`AppState::read_db`].
+    #[from_ref(skip)]
+    pub read_pool: Option<DatabaseConnection>,
     pub config: Arc<Config>,
     pub jwt: Arc<JwtKeys>,
     pub mailer: Mailer,
@@ -35,4 +38,18 @@ pub struct AppState {
     pub salts: Arc<Salts>,
     /// Background tasks stopped only after in-flight requests finish.
     pub background: crate::app::Background,
+}
+
+impl AppState {
+    /// The connection for dashboard reads: the read replica when configured, else the primary.
+    pub fn read_db(&self) -> &DatabaseConnection {
+        self.read_pool.as_ref().unwrap_or(&self.db)
+    }
+
+    /// This state with `db` pointing at the read connection, for handlers that only read.
+    pub fn for_reads(&self) -> AppState {
+        let mut state = self.clone();
+        state.db = self.read_db().clone();
+        state
+    }
 }

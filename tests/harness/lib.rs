@@ -104,6 +104,48 @@ impl TestDb {
         }
     }
 
+    /// A copy of this database as it is now (a point-in-time replica), dropped separately.
+    /// Nothing may be connected to this database while it is copied.
+    pub async fn snapshot(&self) -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data_dir = dir.path().to_path_buf();
+        match (&self.admin_url, &self.name) {
+            (Some(admin_url), Some(name)) => {
+                let copy = format!("chorus_t_{}", Uuid::new_v4().simple());
+                let admin = Database::connect(admin_url)
+                    .await
+                    .expect("admin connection");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{copy}\" TEMPLATE \"{name}\""))
+                    .await
+                    .expect("copy test database");
+                admin.close().await.ok();
+                let mut url = url::Url::parse(admin_url).expect("postgres url");
+                url.set_path(&format!("/{copy}"));
+                TestDb {
+                    backend: self.backend,
+                    url: url.to_string(),
+                    admin_url: Some(admin_url.clone()),
+                    name: Some(copy),
+                    data_dir,
+                    _dir: Some(dir),
+                }
+            }
+            _ => {
+                let file = dir.path().join("chorus.db");
+                std::fs::copy(self.data_dir.join("chorus.db"), &file).expect("copy SQLite file");
+                TestDb {
+                    backend: self.backend,
+                    url: format!("sqlite://{}?mode=rwc", file.display()),
+                    admin_url: None,
+                    name: None,
+                    data_dir,
+                    _dir: Some(dir),
+                }
+            }
+        }
+    }
+
     pub async fn drop(&self) {
         if let (Some(admin_url), Some(name)) = (&self.admin_url, &self.name)
             && let Ok(admin) = Database::connect(admin_url).await
@@ -229,6 +271,18 @@ impl TestApp {
 
     pub fn db(&self) -> &sea_orm::DatabaseConnection {
         &self.state.db
+    }
+
+    /// The `/metrics` text of this server.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text")
     }
 
     pub fn url(&self, path: &str) -> String {

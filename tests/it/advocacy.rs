@@ -7,9 +7,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-const FIREFOX: &str =
+pub(crate) const FIREFOX: &str =
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:132.0) Gecko/20100101 Firefox/132.0";
-const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+pub(crate) const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
 fn no_cache() -> Options {
     Options::with(json!({ "advocacy": { "link_cache_secs": 0, "k_anonymity": 1 } }))
@@ -24,13 +24,13 @@ both! {
     team_dashboard_is_k_anonymous,
 }
 
-async fn post_json(app: &TestApp, who: &Session, path: &str, body: Value) -> Value {
+pub(crate) async fn post_json(app: &TestApp, who: &Session, path: &str, body: Value) -> Value {
     let (status, value) = app.post(path, who.token(), body).await;
     assert!(status.is_success(), "POST {path}: {status} {value}");
     value
 }
 
-async fn publish(app: &TestApp, editor: &Session, title: &str, extra: Value) -> String {
+pub(crate) async fn publish(app: &TestApp, editor: &Session, title: &str, extra: Value) -> String {
     let mut body = json!({
         "title": title,
         "url": "https://news.example.com/launch?ref=home",
@@ -47,7 +47,7 @@ async fn publish(app: &TestApp, editor: &Session, title: &str, extra: Value) -> 
         .to_owned()
 }
 
-async fn opt_in(app: &TestApp, who: &Session, leaderboard: bool) {
+pub(crate) async fn opt_in(app: &TestApp, who: &Session, leaderboard: bool) {
     post_json(
         app,
         who,
@@ -57,7 +57,7 @@ async fn opt_in(app: &TestApp, who: &Session, leaderboard: bool) {
     .await;
 }
 
-async fn share(
+pub(crate) async fn share(
     app: &TestApp,
     who: &Session,
     post_id: &str,
@@ -79,7 +79,7 @@ async fn share(
     body
 }
 
-async fn click(app: &TestApp, code: &str, user_agent: &str) -> reqwest::Response {
+pub(crate) async fn click(app: &TestApp, code: &str, user_agent: &str) -> reqwest::Response {
     app.client
         .get(app.url(&format!("/r/{code}")))
         .header("user-agent", user_agent)
@@ -470,7 +470,7 @@ async fn consent_gates_sharing(app: TestApp) {
     assert_eq!(status, StatusCode::CONFLICT);
 }
 
-async fn clicks_stored(app: &TestApp) -> i64 {
+pub(crate) async fn clicks_stored(app: &TestApp) -> i64 {
     use sea_orm::{EntityTrait, PaginatorTrait};
     chorus::entities::click::Entity::find()
         .count(app.db())

@@ -9,6 +9,7 @@ mod cli;
 mod errors;
 mod leaderboard;
 mod mail;
+mod ops;
 mod people;
 mod recognition;
 mod scheduler;

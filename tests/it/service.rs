@@ -76,15 +76,7 @@ async fn health_metrics_and_api_docs(app: TestApp) {
     let html = docs.text().await.expect("html");
     assert!(html.contains("/api/v1/auth/login") && html.contains("Chorus API"));
 
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.metrics().await;
     assert!(metrics.contains("chorus_http_requests_total"), "{metrics}");
     assert!(
         metrics.contains("route=\"/api/openapi.json\"") || metrics.contains("route=\"/readyz\"")

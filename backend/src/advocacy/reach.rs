@@ -985,6 +985,7 @@ async fn my_impact(
     user: AuthUser,
     AppQuery(w): AppQuery<Window>,
 ) -> AppResult<Json<MyImpact>> {
+    let state = state.for_reads();
     Ok(Json(build_my_impact(&state, &user, w.from, w.to).await?))
 }
 
@@ -1109,6 +1110,7 @@ async fn team_dashboard(
     user: AuthUser,
     AppQuery(w): AppQuery<Window>,
 ) -> AppResult<Json<TeamDashboard>> {
+    let state = state.for_reads();
     Ok(Json(build_team_dashboard(&state, &user, &w).await?))
 }
 
@@ -1189,6 +1191,7 @@ async fn programme(
     user: AuthUser,
     AppQuery(w): AppQuery<Window>,
 ) -> AppResult<Json<Programme>> {
+    let state = state.for_reads();
     Ok(Json(build_programme(&state, &user, w.from, w.to).await?))
 }
 
@@ -1284,6 +1287,7 @@ async fn export(
     user: AuthUser,
     AppQuery(q): AppQuery<ExportQuery>,
 ) -> AppResult<Response> {
+    let state = state.for_reads();
     let name = format!("{}-{}", q.view, q.table);
     let bad_table = || AppError::field("table", "is not a table of this view");
     match q.view.as_str() {

@@ -72,13 +72,11 @@ async fn metrics(State(state): State<AppState>) -> Response {
                 .set(n);
         }
     }
-    if let Some(pool) = matches!(
-        state.db.get_database_backend(),
-        sea_orm::DatabaseBackend::Postgres
-    )
-    .then(|| i64::from(state.db.get_postgres_connection_pool().size()))
-    {
-        state.metrics.db_pool_size.set(pool);
+    state
+        .metrics
+        .pool("primary", crate::db::pool_usage(&state.db));
+    if let Some(read) = &state.read_pool {
+        state.metrics.pool("read", crate::db::pool_usage(read));
     }
     let mut response = state.metrics.render().into_response();
     response.headers_mut().insert(

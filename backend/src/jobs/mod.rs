@@ -3,6 +3,7 @@
 //! lease, so when several servers share a database exactly one of them runs each tick.
 
 mod housekeeping;
+pub mod retention;
 
 use std::{future::Future, pin::Pin, time::Duration};
 
@@ -36,6 +37,10 @@ fn job(name: &str) -> Option<fn(AppState) -> JobFuture> {
         "badges" => {
             Some(|state| Box::pin(async move { crate::recognition::badges::run_job(&state).await }))
         }
+        "partitions" => {
+            Some(|state| Box::pin(async move { retention::ensure_partitions(&state).await }))
+        }
+        "retention" => Some(|state| Box::pin(async move { retention::run(&state).await })),
         _ => None,
     }
 }
@@ -104,6 +109,13 @@ pub async fn run_tick(
         }
     };
     state.metrics.job(name, outcome);
+    state
+        .metrics
+        .job_duration
+        .get_or_create(&crate::metrics::JobNameLabels {
+            job: name.to_owned(),
+        })
+        .observe(started.elapsed().as_secs_f64());
     let recorded = job_run::Entity::update_many()
         .col_expr(job_run::Column::FinishedAt, Expr::value(Utc::now()))
         .col_expr(job_run::Column::Outcome, Expr::value(outcome))
@@ -115,6 +127,13 @@ pub async fn run_tick(
         tracing::warn!(job = name, error = %err, "could not record job outcome");
     }
     Some(id)
+}
+
+/// Runs a scheduled job now as a tick of its own (recorded in `job_runs` like any other run).
+/// Answers the run id, or `None` for an unknown job or when the run could not be recorded.
+pub async fn run_once(state: &AppState, name: &str) -> Option<Uuid> {
+    let run = job(name)?;
+    run_tick(state, name, Utc::now(), run).await
 }
 
 /// Runs a job now, outside its schedule (used by the outbox kick and by tools).

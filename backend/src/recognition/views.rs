@@ -295,7 +295,7 @@ async fn team_summary(
         .column(crate::entities::team::Column::Id)
         .column(crate::entities::team::Column::ParentId)
         .into_tuple()
-        .all(&state.db)
+        .all(state.read_db())
         .await?;
     let teams = crate::people::teams::subtree(&all, &[access.team.id]);
     let members: Vec<Uuid> = user::Entity::find_in(org_id)
@@ -304,7 +304,7 @@ async fn team_summary(
         .filter(user::Column::TeamId.is_in(teams.iter().copied()))
         .filter(user::Column::Status.eq(user::ACTIVE))
         .into_tuple()
-        .all(&state.db)
+        .all(state.read_db())
         .await?;
     let k = state.config.advocacy.k_anonymity;
     let mut summary = TeamRecognition {
@@ -324,12 +324,12 @@ async fn team_summary(
         let given = thanks_entity::Entity::find_in(org_id)
             .filter(thanks_entity::Column::GiverId.is_in(members.clone()))
             .filter(thanks_entity::Column::CreatedAt.gte(since))
-            .all(&state.db)
+            .all(state.read_db())
             .await?;
         let received = thanks_entity::Entity::find_in(org_id)
             .filter(thanks_entity::Column::RecipientId.is_in(members.clone()))
             .filter(thanks_entity::Column::CreatedAt.gte(since))
-            .all(&state.db)
+            .all(state.read_db())
             .await?;
         let givers: HashSet<Uuid> = given.iter().map(|t| t.giver_id).collect();
         let receivers: HashSet<Uuid> = received.iter().map(|t| t.recipient_id).collect();
@@ -339,7 +339,7 @@ async fn team_summary(
         summary.giving_participation = givers.len() as f64 / members.len() as f64;
         summary.receiving_participation = receivers.len() as f64 / members.len() as f64;
         let names: HashMap<Uuid, String> = crate::entities::company_value::Entity::find_in(org_id)
-            .all(&state.db)
+            .all(state.read_db())
             .await?
             .into_iter()
             .map(|v| (v.id, v.name))
@@ -449,7 +449,7 @@ async fn economy(
         )
         .group_by(points_account::Column::Kind)
         .into_tuple()
-        .all(&state.db)
+        .all(state.read_db())
         .await?;
     let of = |k: &str| {
         balances
@@ -464,7 +464,7 @@ async fn economy(
         .column(points_transaction::Column::Kind)
         .column(points_transaction::Column::Id)
         .into_tuple()
-        .all(&state.db)
+        .all(state.read_db())
         .await?;
     let kind_of: HashMap<Uuid, String> = txs.into_iter().map(|(k, id)| (id, k)).collect();
     let positive: Vec<(Uuid, i64)> = points_entry::Entity::find_in(org_id)
@@ -473,7 +473,7 @@ async fn economy(
         .column(points_entry::Column::Amount)
         .filter(points_entry::Column::Amount.gt(0))
         .into_tuple()
-        .all(&state.db)
+        .all(state.read_db())
         .await?;
     let mut per_kind: HashMap<String, (HashSet<Uuid>, i64)> = HashMap::new();
     for (tx, amount) in positive {
@@ -496,7 +496,7 @@ async fn economy(
     let mut rules = Vec::new();
     for rule in reward_rule::Entity::find_in(org_id)
         .order_by_asc(reward_rule::Column::CreatedAt)
-        .all(&state.db)
+        .all(state.read_db())
         .await?
     {
         let awards: Vec<(Uuid, i64, Option<String>)> = rule_award::Entity::find_in(org_id)
@@ -506,7 +506,7 @@ async fn economy(
             .column(rule_award::Column::LimitedBy)
             .filter(rule_award::Column::RuleId.eq(rule.id))
             .into_tuple()
-            .all(&state.db)
+            .all(state.read_db())
             .await?;
         let points: i64 = awards.iter().map(|a| a.1).sum();
         rules.push(RulePerformance {

@@ -1,0 +1,301 @@
+//! Operations: dashboards on a read replica, raw-click partitions and retention, and the
+//! metrics an operator scrapes.
+
+use chorus::{
+    advocacy::classify::ClickClass,
+    advocacy::recorder::{NewClick, write_batch},
+    auth::Role,
+    entities::{click, job_run, share},
+};
+use chorus_tests::{Backend, Options, Session, TestApp, TestDb, both};
+use chrono::{Duration, Utc};
+use reqwest::StatusCode;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    Statement,
+};
+use serde_json::{Value, json};
+
+use crate::advocacy::{CHROME, FIREFOX, click, opt_in, publish, share};
+
+both! {
+    retention_drops_old_raw_clicks_and_keeps_rollups,
+    metrics_cover_every_family,
+}
+
+/// An opted-in advocate with one share; answers (admin, advocate, share code).
+async fn one_share(app: &TestApp) -> (Session, Session, String) {
+    let admin = app.org_admin("Acme", "admin@acme.test").await;
+    let editor = app
+        .person(admin.org_id, "editor@acme.test", &[Role::Editor], None)
+        .await;
+    let pat = app.person(admin.org_id, "pat@acme.test", &[], None).await;
+    opt_in(app, &pat, false).await;
+    let post_id = publish(app, &editor, "News", json!({})).await;
+    let code = share(app, &pat, &post_id, "linkedin", FIREFOX).await["share"]["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    (admin, pat, code)
+}
+
+async fn redirects(app: &TestApp, code: &str, n: usize, visitor: &str) {
+    for i in 0..n {
+        let status = click(app, code, &format!("{CHROME} {visitor}/{i}"))
+            .await
+            .status();
+        assert_eq!(status, StatusCode::FOUND);
+    }
+}
+
+async fn raw_clicks(db: &sea_orm::DatabaseConnection) -> u64 {
+    click::Entity::find().count(db).await.expect("count")
+}
+
+fn window(days: i64) -> String {
+    let today = Utc::now().date_naive();
+    format!(
+        "from={}&to={}",
+        today - Duration::days(days),
+        today + Duration::days(1)
+    )
+}
+
+async fn my_totals(app: &TestApp, who: &Session, query: &str) -> Value {
+    let (status, impact) = app
+        .get(&format!("/api/v1/reach/me?{query}"), who.token())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{impact}");
+    impact["totals"].clone()
+}
+
+/// Dashboards read the replica (which lags: it is a copy taken before the last clicks), writes
+/// go to the primary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboards_read_the_replica_and_writes_go_to_the_primary() {
+    let Some(primary) = TestDb::create(Backend::Postgres).await else {
+        eprintln!("skipped: CHORUS_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let app = TestApp::start(&primary, Options::default()).await;
+    let (admin, pat, code) = one_share(&app).await;
+    redirects(&app, &code, 3, "before").await;
+    app.stop().await;
+
+    let replica = primary.snapshot().await;
+    let options = Options::with(json!({ "database": { "read_url": replica.url } }));
+    let app = TestApp::start(&primary, options).await;
+    assert!(app.state.read_pool.is_some());
+    redirects(&app, &code, 4, "after").await;
+
+    assert_eq!(raw_clicks(app.db()).await, 7, "writes go to the primary");
+    assert_eq!(
+        raw_clicks(app.state.read_db()).await,
+        3,
+        "the replica is a copy"
+    );
+    assert_eq!(my_totals(&app, &pat, "").await["human_clicks"], 3);
+    let (status, programme) = app.get("/api/v1/reach/programme", admin.token()).await;
+    assert_eq!(status, StatusCode::OK, "{programme}");
+    assert_eq!(programme["totals"]["human_clicks"], 3, "{programme}");
+    let (status, economy) = app
+        .get("/api/v1/admin/recognition/economy", admin.token())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{economy}");
+
+    // Readiness follows the primary; the read pool is visible in the metrics.
+    assert_eq!(app.get("/readyz", None).await.0, StatusCode::OK);
+    let metrics = app.metrics().await;
+    for line in [
+        "chorus_db_pool_connections{pool=\"read\",state=\"max\"} 5",
+        "chorus_db_pool_connections{pool=\"primary\",state=\"max\"} 5",
+    ] {
+        assert!(metrics.contains(line), "{line} missing:\n{metrics}");
+    }
+
+    // Without a replica the same server reads the primary.
+    app.stop().await;
+    let app = TestApp::start(&primary, Options::default()).await;
+    assert_eq!(my_totals(&app, &pat, "").await["human_clicks"], 7);
+    app.stop().await;
+    replica.drop().await;
+    primary.drop().await;
+}
+
+async fn partition_exists(app: &TestApp, name: &str) -> bool {
+    let row = app
+        .db()
+        .query_one_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT to_regclass($1) IS NOT NULL AS present",
+            [name.into()],
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    row.try_get::<bool>("", "present").expect("present")
+}
+
+async fn last_run(app: &TestApp, job: &str) -> job_run::Model {
+    let id = chorus::jobs::run_once(&app.state, job)
+        .await
+        .expect("the run is recorded");
+    let run = job_run::Entity::find_by_id(id)
+        .one(app.db())
+        .await
+        .expect("query")
+        .expect("run");
+    assert_eq!(run.outcome, "succeeded", "{run:?}");
+    run
+}
+
+async fn retention_drops_old_raw_clicks_and_keeps_rollups(app: TestApp) {
+    let (admin, pat, code) = one_share(&app).await;
+    redirects(&app, &code, 5, "today").await;
+    let shared = share::Entity::find()
+        .filter(share::Column::Code.eq(&code))
+        .one(app.db())
+        .await
+        .expect("query")
+        .expect("share");
+    // Clicks from long ago, written the way the redirect writes them.
+    let old_at = Utc::now() - Duration::days(200);
+    let recent_at = Utc::now() - Duration::days(20);
+    let clicks: Vec<NewClick> = [(old_at, 6), (recent_at, 2)]
+        .into_iter()
+        .flat_map(|(at, n)| {
+            (0..n).map(move |i| {
+                (
+                    at + Duration::seconds(i),
+                    format!("v{}-{i}", at.timestamp()),
+                )
+            })
+        })
+        .map(|(at, visitor)| NewClick {
+            org_id: shared.org_id,
+            share_id: shared.id,
+            post_id: shared.post_id,
+            campaign_id: shared.campaign_id,
+            team_id: shared.team_id,
+            user_id: shared.user_id,
+            network: shared.network.clone(),
+            clicked_at: at,
+            visitor_hash: visitor,
+            referrer_host: None,
+            class: ClickClass::Human,
+        })
+        .collect();
+    write_batch(app.db(), &clicks.iter().collect::<Vec<_>>())
+        .await
+        .expect("write clicks");
+    assert_eq!(raw_clicks(app.db()).await, 13);
+    let query = window(300);
+    let before = my_totals(&app, &pat, &query).await;
+    assert_eq!(before["human_clicks"], 13, "{before}");
+    let (_, programme_before) = app
+        .get(&format!("/api/v1/reach/programme?{query}"), admin.token())
+        .await;
+
+    let old_partition = format!("clicks_p{}", old_at.format("%Y_%m"));
+    if app.backend == Backend::Postgres {
+        assert!(
+            !partition_exists(&app, &old_partition).await,
+            "old clicks land in the default partition"
+        );
+        last_run(&app, "partitions").await;
+        assert!(
+            partition_exists(&app, &old_partition).await,
+            "the partitions job gives them a month of their own"
+        );
+        let this_month = format!("clicks_p{}", Utc::now().format("%Y_%m"));
+        assert!(partition_exists(&app, &this_month).await);
+    } else {
+        last_run(&app, "partitions").await;
+    }
+    assert_eq!(raw_clicks(app.db()).await, 13, "moving rows loses none");
+
+    // Retention off: nothing removed.
+    last_run(&app, "retention").await;
+    assert_eq!(raw_clicks(app.db()).await, 13);
+
+    let keep_60_days = app
+        .sibling(Options::with(
+            json!({ "advocacy": { "click_retention_days": 60 } }),
+        ))
+        .await;
+    last_run(&keep_60_days, "retention").await;
+    keep_60_days.stop().await;
+
+    let remaining = click::Entity::find().all(app.db()).await.expect("clicks");
+    assert_eq!(remaining.len(), 7, "the 200-day-old clicks are gone");
+    assert!(
+        remaining
+            .iter()
+            .all(|c| c.clicked_at > Utc::now() - Duration::days(60))
+    );
+    if app.backend == Backend::Postgres {
+        assert!(
+            !partition_exists(&app, &old_partition).await,
+            "the old month's partition was dropped"
+        );
+    }
+    assert_eq!(
+        my_totals(&app, &pat, &query).await,
+        before,
+        "dashboards read rollups, which retention keeps"
+    );
+    let (_, programme_after) = app
+        .get(&format!("/api/v1/reach/programme?{query}"), admin.token())
+        .await;
+    assert_eq!(programme_after["totals"], programme_before["totals"]);
+
+    // New clicks are still taken after retention ran.
+    redirects(&app, &code, 2, "later").await;
+    assert_eq!(raw_clicks(app.db()).await, 9);
+}
+
+/// Every metric family an operator's dashboard relies on is present after some traffic.
+async fn metrics_cover_every_family(app: TestApp) {
+    let (_, _, code) = one_share(&app).await;
+    redirects(&app, &code, 3, "m").await;
+    chorus::jobs::run_once(&app.state, "housekeeping")
+        .await
+        .expect("run");
+    let response = app
+        .client
+        .get(app.url("/metrics"))
+        .header("x-request-id", "scrape-1")
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(
+        response.headers()["x-request-id"],
+        "scrape-1",
+        "a caller's request id is kept"
+    );
+    let text = response.text().await.expect("text");
+    for family in chorus::metrics::FAMILIES {
+        assert!(
+            text.lines()
+                .any(|l| !l.starts_with('#') && l.starts_with(family)),
+            "no samples of {family}:\n{text}"
+        );
+    }
+    assert!(
+        text.contains(
+            "chorus_http_requests_total{method=\"GET\",route=\"/r/{code}\",status=\"302\"} 3"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("chorus_clicks_recorded_total{class=\"human\"} 3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("chorus_job_duration_seconds_count{job=\"housekeeping\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("chorus_db_pool_connections{pool=\"primary\",state=\"in_use\"}"));
+    let generated = app.get("/healthz", None).await;
+    assert_eq!(generated.0, StatusCode::OK);
+}
