@@ -12,6 +12,7 @@ mod m20261121_000001_foundation;
 mod m20261121_000002_advocacy;
 mod m20261121_000003_recognition;
 mod m20261121_000004_reach_indexes;
+mod m20261122_000006_reach_aggregates;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_advocacy::Migration),
             Box::new(m20261121_000003_recognition::Migration),
             Box::new(m20261121_000004_reach_indexes::Migration),
+            Box::new(m20261122_000006_reach_aggregates::Migration),
         ]
     }
 }
