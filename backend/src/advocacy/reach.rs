@@ -373,6 +373,9 @@ type ShareReachRow = (
     String,
 );
 
+/// A share's post, campaign, team, person and network.
+type ShareDims = (Uuid, Option<Uuid>, Option<Uuid>, Option<Uuid>, String);
+
 /// Rollup rows are grouped per share dimensions and EMV rate period.
 type GroupKey = (
     Option<Uuid>,
@@ -432,10 +435,7 @@ async fn facts(state: &AppState, q: &Query) -> AppResult<Facts> {
     };
     let mut groups: std::collections::HashMap<GroupKey, (i64, i64, i64)> =
         std::collections::HashMap::new();
-    let mut partial: std::collections::HashMap<
-        Uuid,
-        (Uuid, Option<Uuid>, Option<Uuid>, Option<Uuid>, String),
-    > = std::collections::HashMap::new();
+    let mut partial: std::collections::HashMap<Uuid, ShareDims> = std::collections::HashMap::new();
     for (share, post, campaign, team, user, network, human, bot, unique, first, last) in rows {
         let period = period_of(&first);
         if first >= from && last <= to && period == period_of(&last) {
