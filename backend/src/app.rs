@@ -48,6 +48,13 @@ pub async fn build_state(
     let instance: Arc<str> = config.instance_id().into();
     let metrics = Arc::new(Metrics::default());
     let background = Background::default();
+    crate::db::spawn_checkpointer(
+        &db,
+        &config.database_url,
+        &background.tracker,
+        background.drain.clone(),
+    )
+    .await?;
     let clicks = ClickRecorder::start(
         db.clone(),
         metrics.clone(),

@@ -102,9 +102,13 @@ pub async fn connect_url(
                      mounted read-only"
                 )
             };
+            // One embedded connection for the life of the process: recycling it would only
+            // throw away its page cache.
             let pool = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
+                .max_lifetime(None)
+                .idle_timeout(None)
                 .acquire_timeout(acquire_timeout)
                 .connect_with(options)
                 .await
@@ -163,6 +167,48 @@ pub async fn migration_status(db: &DatabaseConnection) -> Result<Vec<(String, bo
         .map(|n| (n, true))
         .chain(pending.into_iter().map(|n| (n, false)))
         .collect())
+}
+
+/// On SQLite, takes WAL checkpoints off the committing connection while the server runs: the
+/// serving connection stops checkpointing on commit (a checkpoint copies pages into the main
+/// file and syncs it, which would stall the click writer's commit and every redirect waiting on
+/// it), and a task with a connection of its own runs a passive checkpoint every 250 ms, which
+/// never blocks the writer, and a full one at shutdown. Durability is unchanged: a transaction is
+/// committed once it is in the WAL, whether or not it has been checkpointed.
+pub async fn spawn_checkpointer(
+    db: &DatabaseConnection,
+    url: &str,
+    tracker: &tokio_util::task::TaskTracker,
+    drain: tokio_util::sync::CancellationToken,
+) -> anyhow::Result<()> {
+    use sea_orm::sqlx::{ConnectOptions as _, Connection as _, Executor as _};
+    if crate::config::db_kind_of(url)? != DbKind::Sqlite {
+        return Ok(());
+    }
+    let mut checkpointer = SqliteConnectOptions::from_str(url)?
+        .busy_timeout(Duration::from_secs(10))
+        .connect()
+        .await?;
+    db.execute_unprepared("PRAGMA wal_autocheckpoint = 0").await?;
+    tracker.spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    if let Err(err) = checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+                        tracing::warn!(error = %err, "WAL checkpoint failed");
+                    }
+                }
+                () = drain.cancelled() => break,
+            }
+        }
+        if let Err(err) = checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)").await {
+            tracing::warn!(error = %err, "final WAL checkpoint failed");
+        }
+        let _ = checkpointer.close().await;
+    });
+    Ok(())
 }
 
 /// True when the database answers a trivial query.

@@ -62,6 +62,8 @@ org_scoped! {
     click => None,
     click_visitor => None,
     reach_daily => None,
+    reach_org_daily => None,
+    share_reach => None,
 }
 
 org_scoped! {

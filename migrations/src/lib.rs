@@ -13,6 +13,7 @@ mod m20261121_000002_advocacy;
 mod m20261121_000003_recognition;
 mod m20261121_000004_reach_indexes;
 mod m20261122_000005_badges;
+mod m20261122_000006_reach_aggregates;
 mod m20261122_000007_click_partitions;
 
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_recognition::Migration),
             Box::new(m20261121_000004_reach_indexes::Migration),
             Box::new(m20261122_000005_badges::Migration),
+            Box::new(m20261122_000006_reach_aggregates::Migration),
             Box::new(m20261122_000007_click_partitions::Migration),
         ]
     }

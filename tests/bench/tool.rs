@@ -526,6 +526,7 @@ async fn clicks(url: &str, total: u64, shares: usize, days: i64) -> anyhow::Resu
             .exec_without_returning(&db)
             .await?;
     }
+    chorus::advocacy::recorder::rebuild_aggregates(&db, org).await?;
     // Fresh statistics, as a production database would have.
     db.execute_unprepared("ANALYZE").await?;
     println!(

@@ -4,6 +4,8 @@
 use chorus::{advocacy::integrations::sign, auth::Role};
 use chorus_tests::{Options, Session, TestApp, both};
 use reqwest::StatusCode;
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -22,6 +24,7 @@ both! {
     concurrent_redirects_are_all_stored,
     integrations_report_engagement,
     team_dashboard_is_k_anonymous,
+    dashboards_equal_raw_clicks_in_any_window with Options::with(json!({ "advocacy": { "k_anonymity": 1 } })),
 }
 
 pub(crate) async fn post_json(app: &TestApp, who: &Session, path: &str, body: Value) -> Value {
@@ -1043,4 +1046,229 @@ async fn team_dashboard_is_k_anonymous(app: TestApp) {
         .0,
         StatusCode::FORBIDDEN
     );
+}
+
+/// Clicks spread over three weeks (written through the click writer with past times) and an
+/// EMV rate that changes mid-way: for windows that cut through shares' click spans, every view
+/// (organisation, team, person) must equal what the raw clicks say, day by day and priced at
+/// each day's rate.
+async fn dashboards_equal_raw_clicks_in_any_window(app: TestApp) {
+    use chorus::{
+        advocacy::{
+            classify::ClickClass,
+            recorder::{NewClick, write_batch},
+        },
+        entities::{click, emv_setting, share as share_entity},
+    };
+    use chrono::{Duration, NaiveDate, Utc};
+    use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+
+    let admin = app.org_admin("Acme", "admin@acme.test").await;
+    let org = admin.org_id;
+    let editor = app
+        .person(org, "editor@acme.test", &[Role::Editor], None)
+        .await;
+    let boss = app.person(org, "boss@acme.test", &[], None).await;
+    let sales = app.team(org, "Sales", None, &[boss.user_id]).await;
+    let support = app.team(org, "Support", None, &[]).await;
+    let post_id = publish(&app, &editor, "News", json!({})).await;
+    let mut people = Vec::new();
+    for i in 0..4 {
+        let team = if i < 3 { sales } else { support };
+        let p = app
+            .person(org, &format!("p{i}@acme.test"), &[], Some(team))
+            .await;
+        opt_in(&app, &p, true).await;
+        for network in ["linkedin", "x"] {
+            share(&app, &p, &post_id, network, FIREFOX).await;
+        }
+        people.push(p);
+    }
+    let shares = share_entity::Entity::find()
+        .filter(share_entity::Column::OrgId.eq(org))
+        .all(app.db())
+        .await
+        .expect("shares");
+    assert_eq!(shares.len(), 8);
+
+    let now = Utc::now();
+    let today = now.date_naive();
+    for (cpc, days_ago) in [(2.0, 40), (3.0, 6)] {
+        emv_setting::Entity::insert(emv_setting::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            org_id: Set(org),
+            network: Set("linkedin".into()),
+            cpc: Set(cpc),
+            cpm: Set(0.0),
+            currency: Set("EUR".into()),
+            effective_from: Set(now - Duration::days(days_ago)),
+            created_by: Set(None),
+            created_at: Set(now),
+        })
+        .exec_without_returning(app.db())
+        .await
+        .expect("rate");
+    }
+    // Share i is clicked on a run of days of its own, some spans crossing the windows' edges.
+    let mut clicks = Vec::new();
+    for (i, s) in shares.iter().enumerate() {
+        let first = 2 + (i as i64 * 3) % 17;
+        for days_ago in first..first + 4 + i as i64 % 3 {
+            for n in 0..=(days_ago + i as i64) % 3 {
+                let class = if n == 2 {
+                    ClickClass::Bot
+                } else {
+                    ClickClass::Human
+                };
+                clicks.push(NewClick {
+                    org_id: org,
+                    share_id: s.id,
+                    post_id: s.post_id,
+                    campaign_id: s.campaign_id,
+                    team_id: s.team_id,
+                    user_id: s.user_id,
+                    network: s.network.clone(),
+                    clicked_at: now - Duration::days(days_ago),
+                    visitor_hash: format!("{i:02}{days_ago:02}{n:028}"),
+                    referrer_host: None,
+                    class,
+                });
+            }
+        }
+    }
+    for batch in clicks.chunks(7) {
+        let refs: Vec<&NewClick> = batch.iter().collect();
+        write_batch(app.db(), &refs).await.expect("clicks");
+    }
+    let stored = click::Entity::find()
+        .filter(click::Column::OrgId.eq(org))
+        .all(app.db())
+        .await
+        .expect("raw clicks");
+    assert_eq!(stored.len(), clicks.len());
+    let team_of: std::collections::HashMap<Uuid, Option<Uuid>> =
+        shares.iter().map(|s| (s.id, s.team_id)).collect();
+    let network_of: std::collections::HashMap<Uuid, String> =
+        shares.iter().map(|s| (s.id, s.network.clone())).collect();
+    let cpc_on = |day: &str| {
+        if day
+            >= (today - Duration::days(6))
+                .format("%Y-%m-%d")
+                .to_string()
+                .as_str()
+        {
+            3.0
+        } else {
+            2.0
+        }
+    };
+
+    let day = |d: i64| today - Duration::days(d);
+    let windows: [(NaiveDate, NaiveDate); 5] = [
+        (day(29), today),
+        (day(8), today),
+        (day(12), day(5)),
+        (day(4), day(4)),
+        (day(20), day(7)),
+    ];
+    for (from, to) in windows {
+        let (f, t) = (
+            from.format("%Y-%m-%d").to_string(),
+            to.format("%Y-%m-%d").to_string(),
+        );
+        let in_window = |c: &&click::Model, team: Option<Uuid>, user: Option<Uuid>| {
+            c.day >= f
+                && c.day <= t
+                && c.class == "human"
+                && team.is_none_or(|team| team_of.get(&c.share_id).copied().flatten() == Some(team))
+                && user.is_none_or(|u| {
+                    shares
+                        .iter()
+                        .any(|s| s.id == c.share_id && s.user_id == Some(u))
+                })
+        };
+        let expect = |team: Option<Uuid>, user: Option<Uuid>| {
+            let mut per_day: BTreeMap<String, i64> = BTreeMap::new();
+            let mut emv: f64 = 0.0;
+            for c in stored.iter().filter(|c| in_window(c, team, user)) {
+                *per_day.entry(c.day.clone()).or_default() += 1;
+                if network_of.get(&c.share_id).map(String::as_str) == Some("linkedin") {
+                    emv += cpc_on(&c.day);
+                }
+            }
+            (per_day, (emv * 100.0).round() / 100.0)
+        };
+        let query = format!("from={from}&to={to}");
+        for (path, token, team, user) in [
+            (
+                format!("/api/v1/reach/teams?{query}"),
+                admin.token(),
+                None,
+                None,
+            ),
+            (
+                format!("/api/v1/reach/teams?{query}"),
+                boss.token(),
+                Some(sales),
+                None,
+            ),
+            (
+                format!("/api/v1/reach/me?{query}"),
+                people[1].token(),
+                None,
+                Some(people[1].user_id),
+            ),
+        ] {
+            let (status, view) = app.get(&path, token).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {view}");
+            let (per_day, emv) = expect(team, user);
+            let total: i64 = per_day.values().sum();
+            assert_eq!(
+                view["totals"]["human_clicks"].as_i64(),
+                Some(total),
+                "{path}"
+            );
+            let series: BTreeMap<String, i64> = view["by_day"]
+                .as_array()
+                .expect("series")
+                .iter()
+                .filter(|r| r["human_clicks"].as_i64() != Some(0))
+                .map(|r| {
+                    (
+                        r["key"].as_str().unwrap_or_default().to_owned(),
+                        r["human_clicks"].as_i64().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            assert_eq!(series, per_day, "{path}: daily series");
+            let priced = view["totals"]["emv"]["EUR"].as_f64().unwrap_or(0.0);
+            assert!((priced - emv).abs() < 0.001, "{path}: EMV {priced} ≠ {emv}");
+            let by_network: i64 = view["by_network"]
+                .as_array()
+                .expect("networks")
+                .iter()
+                .filter_map(|r| r["human_clicks"].as_i64())
+                .sum();
+            assert_eq!(by_network, total, "{path}: networks add up");
+            if user.is_none() {
+                let by_team: i64 = view["by_team"]
+                    .as_array()
+                    .expect("teams")
+                    .iter()
+                    .filter_map(|r| r["human_clicks"].as_i64())
+                    .sum();
+                assert_eq!(by_team, total, "{path}: teams add up");
+            }
+            // The leaderboard ranks people with shares in the window (all made today).
+            if user.is_none() && to == today {
+                let ranked: i64 = view["leaderboard"]
+                    .as_array()
+                    .expect("board")
+                    .iter()
+                    .filter_map(|e| e["human_clicks"].as_i64())
+                    .sum();
+                assert_eq!(ranked, total, "{path}: leaderboard adds up");
+            }
+        }
+    }
 }

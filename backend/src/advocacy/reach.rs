@@ -24,7 +24,9 @@ use uuid::Uuid;
 use super::emv::Rates;
 use crate::{
     auth::Role,
-    entities::{advocate, campaign, post, reach_daily, share, team, user},
+    entities::{
+        advocate, campaign, post, reach_daily, reach_org_daily, share, share_reach, team, user,
+    },
     error::{AppError, AppResult, Problem},
     http::extract::{AppQuery, AuthUser, managed_subtree},
     state::AppState,
@@ -265,20 +267,6 @@ impl Query {
         )
     }
 
-    fn rollup_filter(&self) -> Condition {
-        let (from, to) = self.days();
-        let mut c = Condition::all()
-            .add(reach_daily::Column::OrgId.eq(self.org))
-            .add(reach_daily::Column::Day.gte(from))
-            .add(reach_daily::Column::Day.lte(to));
-        match &self.scope {
-            Scope::Org => {}
-            Scope::User(u) => c = c.add(reach_daily::Column::UserId.eq(*u)),
-            Scope::Teams(t) => c = c.add(reach_daily::Column::TeamId.is_in(t.clone())),
-        }
-        c
-    }
-
     fn share_filter(&self) -> Condition {
         let start = self
             .from
@@ -358,17 +346,6 @@ fn day_expr(backend: DatabaseBackend) -> &'static str {
     }
 }
 
-type ShareClickRow = (
-    Option<Uuid>,
-    Option<Uuid>,
-    Option<Uuid>,
-    Option<Uuid>,
-    String,
-    String,
-    i64,
-    i64,
-    i64,
-);
 type ShareFactRow = (
     Option<Uuid>,
     Option<Uuid>,
@@ -381,13 +358,40 @@ type ShareFactRow = (
     i64,
 );
 
+/// A share's click totals to date and the days it was first and last clicked.
+type ShareReachRow = (
+    Uuid,
+    Uuid,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+    String,
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+);
+
+/// A share's post, campaign, team, person and network.
+type ShareDims = (Uuid, Option<Uuid>, Option<Uuid>, Option<Uuid>, String);
+
+/// Rollup rows are grouped per share dimensions and EMV rate period.
+type GroupKey = (
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+    String,
+    String,
+);
+
 async fn facts(state: &AppState, q: &Query) -> AppResult<Facts> {
     let db = &state.db;
     let rates = Rates::load(db, q.org).await?;
     let (from, to) = q.days();
     // Days inside the window on which some rate changes split the sums into periods, so each
-    // click is priced at its day's rate. Rows are read from the covering index and summed
-    // here: grouping them in SQL would sort them first.
+    // click is priced at its day's rate.
     let changes: Vec<String> = rates
         .change_days()
         .into_iter()
@@ -401,38 +405,84 @@ async fn facts(state: &AppState, q: &Query) -> AppResult<Facts> {
             .cloned()
             .unwrap_or_else(|| from.clone())
     };
-    let rows: Vec<ShareClickRow> = reach_daily::Entity::find()
+    // Shares clicked inside the window, with their totals to date. A share whose clicks all
+    // fall inside the window and inside one rate period counts as its totals: one row however
+    // many days it was clicked. The others are read day by day from the rollup.
+    let mut reach = share_reach::Entity::find_in(q.org)
         .select_only()
-        .column(reach_daily::Column::PostId)
-        .column(reach_daily::Column::CampaignId)
-        .column(reach_daily::Column::TeamId)
-        .column(reach_daily::Column::UserId)
-        .column(reach_daily::Column::Network)
-        .column(reach_daily::Column::Day)
-        .column(reach_daily::Column::HumanClicks)
-        .column(reach_daily::Column::BotHits)
-        .column(reach_daily::Column::UniqueVisitors)
-        .filter(q.rollup_filter())
-        .into_tuple()
-        .all(db)
-        .await?;
-    type GroupKey = (
-        Option<Uuid>,
-        Option<Uuid>,
-        Option<Uuid>,
-        Option<Uuid>,
-        String,
-        String,
-    );
+        .column(share_reach::Column::ShareId)
+        .column(share_reach::Column::PostId)
+        .column(share_reach::Column::CampaignId)
+        .column(share_reach::Column::TeamId)
+        .column(share_reach::Column::UserId)
+        .column(share_reach::Column::Network)
+        .column(share_reach::Column::HumanClicks)
+        .column(share_reach::Column::BotHits)
+        .column(share_reach::Column::UniqueVisitors)
+        .column(share_reach::Column::FirstDay)
+        .column(share_reach::Column::LastDay)
+        .filter(share_reach::Column::LastDay.gte(from.clone()))
+        .filter(share_reach::Column::FirstDay.lte(to.clone()));
+    match &q.scope {
+        Scope::Org => {}
+        Scope::User(u) => reach = reach.filter(share_reach::Column::UserId.eq(*u)),
+        Scope::Teams(t) => reach = reach.filter(share_reach::Column::TeamId.is_in(t.clone())),
+    }
+    let rows: Vec<ShareReachRow> = reach.into_tuple().all(db).await?;
+    let mine: Vec<Uuid> = match q.scope {
+        Scope::User(_) => rows.iter().map(|r| r.0).collect(),
+        _ => Vec::new(),
+    };
     let mut groups: std::collections::HashMap<GroupKey, (i64, i64, i64)> =
         std::collections::HashMap::new();
-    for (post, campaign, team, user, network, day, human, bot, unique) in rows {
-        let sums = groups
-            .entry((post, campaign, team, user, network, period_of(&day)))
-            .or_default();
-        sums.0 += human;
-        sums.1 += bot;
-        sums.2 += unique;
+    let mut partial: std::collections::HashMap<Uuid, ShareDims> = std::collections::HashMap::new();
+    for (share, post, campaign, team, user, network, human, bot, unique, first, last) in rows {
+        let period = period_of(&first);
+        if first >= from && last <= to && period == period_of(&last) {
+            let sums = groups
+                .entry((Some(post), campaign, team, user, network, period))
+                .or_default();
+            sums.0 += human;
+            sums.1 += bot;
+            sums.2 += unique;
+        } else {
+            partial.insert(share, (post, campaign, team, user, network));
+        }
+    }
+    let partial_ids: Vec<Uuid> = partial.keys().copied().collect();
+    for chunk in partial_ids.chunks(500) {
+        let days: Vec<(Uuid, String, i64, i64, i64)> = reach_daily::Entity::find()
+            .select_only()
+            .column(reach_daily::Column::ShareId)
+            .column(reach_daily::Column::Day)
+            .column(reach_daily::Column::HumanClicks)
+            .column(reach_daily::Column::BotHits)
+            .column(reach_daily::Column::UniqueVisitors)
+            .filter(reach_daily::Column::OrgId.eq(q.org))
+            .filter(reach_daily::Column::ShareId.is_in(chunk.to_vec()))
+            .filter(reach_daily::Column::Day.gte(from.clone()))
+            .filter(reach_daily::Column::Day.lte(to.clone()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (share, day, human, bot, unique) in days {
+            let Some((post, campaign, team, user, network)) = partial.get(&share) else {
+                continue;
+            };
+            let sums = groups
+                .entry((
+                    Some(*post),
+                    *campaign,
+                    *team,
+                    *user,
+                    network.clone(),
+                    period_of(&day),
+                ))
+                .or_default();
+            sums.0 += human;
+            sums.1 += bot;
+            sums.2 += unique;
+        }
     }
     let by_share = groups
         .into_iter()
@@ -452,19 +502,47 @@ async fn facts(state: &AppState, q: &Query) -> AppResult<Facts> {
             },
         )
         .collect();
-    let days: Vec<(String, String, i64, i64, i64)> = reach_daily::Entity::find()
-        .select_only()
-        .column(reach_daily::Column::Day)
-        .column(reach_daily::Column::Network)
-        .column_as(Expr::cust(SUM_HUMAN), "human")
-        .column_as(Expr::cust(SUM_BOT), "bot")
-        .column_as(Expr::cust(SUM_UNIQUE), "uniq")
-        .filter(q.rollup_filter())
-        .group_by(reach_daily::Column::Day)
-        .group_by(reach_daily::Column::Network)
-        .into_tuple()
-        .all(db)
-        .await?;
+    // The series: the organisation's daily counters, or the rollup of the teams or person.
+    let days: Vec<(String, String, i64, i64, i64)> = match &q.scope {
+        Scope::Org => {
+            reach_org_daily::Entity::find_in(q.org)
+                .select_only()
+                .column(reach_org_daily::Column::Day)
+                .column(reach_org_daily::Column::Network)
+                .column(reach_org_daily::Column::HumanClicks)
+                .column(reach_org_daily::Column::BotHits)
+                .column(reach_org_daily::Column::UniqueVisitors)
+                .filter(reach_org_daily::Column::Day.gte(from.clone()))
+                .filter(reach_org_daily::Column::Day.lte(to.clone()))
+                .into_tuple()
+                .all(db)
+                .await?
+        }
+        Scope::User(_) | Scope::Teams(_) => {
+            // A person's series reads their shares' rows by key; a team's the team index.
+            let mut filter = Condition::all()
+                .add(reach_daily::Column::OrgId.eq(q.org))
+                .add(reach_daily::Column::Day.gte(from.clone()))
+                .add(reach_daily::Column::Day.lte(to.clone()));
+            filter = match &q.scope {
+                Scope::Teams(t) => filter.add(reach_daily::Column::TeamId.is_in(t.clone())),
+                _ => filter.add(reach_daily::Column::ShareId.is_in(mine)),
+            };
+            reach_daily::Entity::find()
+                .select_only()
+                .column(reach_daily::Column::Day)
+                .column(reach_daily::Column::Network)
+                .column_as(Expr::cust(SUM_HUMAN), "human")
+                .column_as(Expr::cust(SUM_BOT), "bot")
+                .column_as(Expr::cust(SUM_UNIQUE), "uniq")
+                .filter(filter)
+                .group_by(reach_daily::Column::Day)
+                .group_by(reach_daily::Column::Network)
+                .into_tuple()
+                .all(db)
+                .await?
+        }
+    };
     let by_day = days
         .into_iter()
         .map(|(day, network, human, bot, unique)| DayClicks {

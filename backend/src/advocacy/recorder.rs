@@ -114,7 +114,7 @@ impl ClickRecorder {
     }
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Totals {
     post_id: Uuid,
     campaign_id: Option<Uuid>,
@@ -127,7 +127,79 @@ struct Totals {
     unique: i64,
 }
 
-/// Writes clicks, new unique visitors and rollup increments in one transaction.
+impl Totals {
+    /// The share's dimensions with zero counters.
+    fn dims(&self) -> Self {
+        Self {
+            post_id: self.post_id,
+            campaign_id: self.campaign_id,
+            team_id: self.team_id,
+            user_id: self.user_id,
+            ..Self::default()
+        }
+    }
+
+    fn add(&mut self, other: &Totals) {
+        self.human += other.human;
+        self.bot += other.bot;
+        self.own += other.own;
+        self.unique += other.unique;
+    }
+}
+
+const COUNTERS: [&str; 4] = ["human_clicks", "bot_hits", "self_clicks", "unique_visitors"];
+
+/// A multi-row `INSERT … ON CONFLICT DO UPDATE` that adds counters to existing rows.
+struct CounterUpsert {
+    table: &'static str,
+    keys: &'static [&'static str],
+    insert: sea_orm::sea_query::InsertStatement,
+}
+
+impl CounterUpsert {
+    fn new(table: &'static str, keys: &'static [&'static str], dims: &[&str]) -> Self {
+        let mut insert = Query::insert();
+        insert.into_table(Alias::new(table)).columns(
+            keys.iter()
+                .chain(dims)
+                .chain(COUNTERS.iter())
+                .map(|c| Alias::new(*c)),
+        );
+        Self {
+            table,
+            keys,
+            insert,
+        }
+    }
+
+    fn row<const N: usize>(&mut self, columns: [sea_orm::Value; N], counters: [sea_orm::Value; 4]) {
+        self.insert.values_panic(
+            columns
+                .into_iter()
+                .chain(counters)
+                .map(sea_orm::sea_query::SimpleExpr::from),
+        );
+    }
+
+    /// The statement, with `extra` column updates besides the counter additions.
+    fn build(mut self, backend: sea_orm::DatabaseBackend, extra: &[(&str, String)]) -> Statement {
+        let mut conflict = OnConflict::columns(self.keys.iter().map(|k| Alias::new(*k)));
+        for counter in COUNTERS {
+            conflict.value(
+                Alias::new(counter),
+                Expr::cust(format!("{0}.{counter} + excluded.{counter}", self.table)),
+            );
+        }
+        for (column, expr) in extra {
+            conflict.value(Alias::new(*column), Expr::cust(expr.clone()));
+        }
+        self.insert.on_conflict(conflict);
+        backend.build(&self.insert)
+    }
+}
+
+/// Writes clicks, new unique visitors and rollup increments in one transaction: the daily
+/// rollup per share, the share's running totals and the organisation's daily series.
 pub async fn write_batch(
     db: &DatabaseConnection,
     clicks: &[&NewClick],
@@ -219,53 +291,144 @@ pub async fn write_batch(
         }
     }
 
-    let mut upsert = Query::insert();
-    let columns = [
-        "org_id",
-        "share_id",
-        "day",
-        "post_id",
-        "campaign_id",
-        "team_id",
-        "user_id",
-        "network",
-        "human_clicks",
-        "bot_hits",
-        "self_clicks",
-        "unique_visitors",
-    ];
-    let mut conflict = OnConflict::columns([
-        Alias::new("org_id"),
-        Alias::new("share_id"),
-        Alias::new("day"),
-    ]);
-    for counter in ["human_clicks", "bot_hits", "self_clicks", "unique_visitors"] {
-        conflict.value(
-            Alias::new(counter),
-            Expr::cust(format!("reach_daily.{counter} + excluded.{counter}")),
+    let backend_is_pg = backend == sea_orm::DatabaseBackend::Postgres;
+    let (least, greatest) = if backend_is_pg {
+        ("LEAST", "GREATEST")
+    } else {
+        ("MIN", "MAX")
+    };
+    let counters = |t: &Totals| -> [sea_orm::Value; 4] {
+        [t.human.into(), t.bot.into(), t.own.into(), t.unique.into()]
+    };
+
+    let mut daily = CounterUpsert::new(
+        "reach_daily",
+        &["org_id", "share_id", "day"],
+        &["post_id", "campaign_id", "team_id", "user_id", "network"],
+    );
+    let mut per_share: BTreeMap<(Uuid, Uuid), (Totals, String, String)> = BTreeMap::new();
+    let mut per_org_day: BTreeMap<(Uuid, String, String), Totals> = BTreeMap::new();
+    for ((org, share, day), t) in &totals {
+        daily.row(
+            [
+                (*org).into(),
+                (*share).into(),
+                day.clone().into(),
+                t.post_id.into(),
+                t.campaign_id.into(),
+                t.team_id.into(),
+                t.user_id.into(),
+                t.network.clone().into(),
+            ],
+            counters(t),
+        );
+        let (sum, first, last) = per_share.entry((*org, *share)).or_insert_with(|| {
+            (
+                Totals {
+                    network: t.network.clone(),
+                    ..t.dims()
+                },
+                day.clone(),
+                day.clone(),
+            )
+        });
+        sum.add(t);
+        if day < first {
+            *first = day.clone();
+        }
+        if day > last {
+            *last = day.clone();
+        }
+        per_org_day
+            .entry((*org, day.clone(), t.network.clone()))
+            .or_default()
+            .add(t);
+    }
+    txn.execute_raw(daily.build(backend, &[])).await?;
+
+    let mut shares = CounterUpsert::new(
+        "share_reach",
+        &["org_id", "share_id"],
+        &[
+            "post_id",
+            "campaign_id",
+            "team_id",
+            "user_id",
+            "network",
+            "first_day",
+            "last_day",
+        ],
+    );
+    for ((org, share), (t, first, last)) in &per_share {
+        shares.row(
+            [
+                (*org).into(),
+                (*share).into(),
+                t.post_id.into(),
+                t.campaign_id.into(),
+                t.team_id.into(),
+                t.user_id.into(),
+                t.network.clone().into(),
+                first.clone().into(),
+                last.clone().into(),
+            ],
+            counters(t),
         );
     }
-    upsert
-        .into_table(Alias::new("reach_daily"))
-        .columns(columns.map(Alias::new))
-        .on_conflict(conflict);
-    for ((org, share, day), t) in &totals {
-        upsert.values_panic([
-            (*org).into(),
-            (*share).into(),
-            day.clone().into(),
-            t.post_id.into(),
-            t.campaign_id.into(),
-            t.team_id.into(),
-            t.user_id.into(),
-            t.network.clone().into(),
-            t.human.into(),
-            t.bot.into(),
-            t.own.into(),
-            t.unique.into(),
-        ]);
+    txn.execute_raw(shares.build(
+        backend,
+        &[
+            (
+                "first_day",
+                format!("{least}(share_reach.first_day, excluded.first_day)"),
+            ),
+            (
+                "last_day",
+                format!("{greatest}(share_reach.last_day, excluded.last_day)"),
+            ),
+        ],
+    ))
+    .await?;
+
+    let mut org_days = CounterUpsert::new("reach_org_daily", &["org_id", "day", "network"], &[]);
+    for ((org, day, network), t) in &per_org_day {
+        org_days.row(
+            [(*org).into(), day.clone().into(), network.clone().into()],
+            counters(t),
+        );
     }
-    let statement: Statement = backend.build(&upsert);
-    txn.execute_raw(statement).await?;
+    txn.execute_raw(org_days.build(backend, &[])).await?;
     txn.commit().await
+}
+
+/// Recomputes an organisation's share totals and daily series from its daily rollup (after
+/// rollup rows were loaded in bulk, say). The click writer keeps them current otherwise.
+pub async fn rebuild_aggregates(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+) -> Result<(), sea_orm::DbErr> {
+    let backend = db.get_database_backend();
+    let sums = COUNTERS.map(|c| format!("SUM({c})")).join(", ");
+    let counters = COUNTERS.join(", ");
+    let statements = [
+        "DELETE FROM share_reach WHERE org_id = $1".to_owned(),
+        "DELETE FROM reach_org_daily WHERE org_id = $1".to_owned(),
+        format!(
+            "INSERT INTO share_reach (org_id, share_id, post_id, campaign_id, team_id, user_id, network, \
+             {counters}, first_day, last_day) \
+             SELECT org_id, share_id, post_id, campaign_id, team_id, user_id, network, {sums}, MIN(day), MAX(day) \
+             FROM reach_daily WHERE org_id = $1 \
+             GROUP BY org_id, share_id, post_id, campaign_id, team_id, user_id, network"
+        ),
+        format!(
+            "INSERT INTO reach_org_daily (org_id, day, network, {counters}) \
+             SELECT org_id, day, network, {sums} FROM reach_daily WHERE org_id = $1 \
+             GROUP BY org_id, day, network"
+        ),
+    ];
+    for sql in statements {
+        db.execute_raw(Statement::from_sql_and_values(backend, sql, [org.into()]))
+            .await?;
+    }
+    Ok(())
 }
