@@ -12,6 +12,7 @@ import { ResourceState, useAction } from './parts';
 export function LeaderboardConsent({ onChange }: { onChange?: (shown: boolean) => void }) {
   const consent = useResource((signal) => api.advocacy.consent(signal), []);
   const [shown, setShown] = useState<boolean | null>(null);
+  const [saved, setSaved] = useState(false);
   const action = useAction();
   if (consent.status !== 'ready') return <ResourceState resource={consent} loading="Loading your leaderboard choice…" error="Your leaderboard choice could not be loaded" />;
   if (!consent.data.opted_in) {
@@ -28,16 +29,24 @@ export function LeaderboardConsent({ onChange }: { onChange?: (shown: boolean) =
         label="Show me on leaderboards (my name, rank and numbers)"
         checked={value}
         disabled={action.pending !== null}
-        onChange={(checked) =>
-          void action.run('save', async () => {
-            const next = await api.advocacy.updateConsent({ show_in_leaderboard: checked });
-            setShown(next.show_in_leaderboard);
-            onChange?.(next.show_in_leaderboard);
-          })
-        }
+        onChange={(checked) => {
+          // Show the choice at once; put it back if it could not be saved.
+          setShown(checked);
+          setSaved(false);
+          void action
+            .run('save', async () => {
+              const next = await api.advocacy.updateConsent({ show_in_leaderboard: checked });
+              setShown(next.show_in_leaderboard);
+              setSaved(true);
+              onChange?.(next.show_in_leaderboard);
+            })
+            .then((ok) => {
+              if (!ok) setShown(value);
+            });
+        }}
       />
       <p class="muted" role="status">
-        {action.pending ? 'Saving…' : shown !== null ? 'Saved.' : ''}
+        {action.pending ? 'Saving…' : saved ? 'Saved.' : ''}
       </p>
       <ErrorAlert error={action.error} title="Your choice was not saved" />
     </>

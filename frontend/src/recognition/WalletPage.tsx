@@ -134,9 +134,10 @@ export function LedgerEntry({ line }: { line: LedgerLine }) {
 
 function Preferences() {
   const prefs = useResource((signal) => api.recognition.preferences(signal), []);
-  const [saved, setSaved] = useState<boolean | null>(null);
+  const [chosen, setChosen] = useState<boolean | null>(null);
+  const [saved, setSaved] = useState(false);
   const action = useAction();
-  const value = saved ?? (prefs.status === 'ready' ? prefs.data.email_on_thanks : false);
+  const value = chosen ?? (prefs.status === 'ready' ? prefs.data.email_on_thanks : false);
   return (
     <section class="card" aria-labelledby="wallet-prefs">
       <h2 id="wallet-prefs">Preferences</h2>
@@ -150,15 +151,23 @@ function Preferences() {
             label="Email me when someone thanks me"
             checked={value}
             disabled={action.pending !== null}
-            onChange={(checked) =>
-              void action.run('save', async () => {
-                const next = await api.recognition.setPreferences({ email_on_thanks: checked });
-                setSaved(next.email_on_thanks);
-              })
-            }
+            onChange={(checked) => {
+              // Show the choice at once; put it back if it could not be saved.
+              setChosen(checked);
+              setSaved(false);
+              void action
+                .run('save', async () => {
+                  const next = await api.recognition.setPreferences({ email_on_thanks: checked });
+                  setChosen(next.email_on_thanks);
+                  setSaved(true);
+                })
+                .then((ok) => {
+                  if (!ok) setChosen(value);
+                });
+            }}
           />
           <p class="muted" role="status">
-            {action.pending ? 'Saving…' : saved !== null ? 'Saved.' : ''}
+            {action.pending ? 'Saving…' : saved ? 'Saved.' : ''}
           </p>
           <ErrorAlert error={action.error} title="Your preference was not saved" />
         </>
