@@ -381,6 +381,8 @@ describe('recognition on a fresh organisation', () => {
       ['/thanks', 'Thanks', '.thanks-card', 'mobile-thanks'],
       ['/wallet', 'Wallet', '.ledger-entry', 'mobile-wallet'],
       ['/rewards', 'Rewards', '.reward-card', 'mobile-rewards'],
+      ['/badges', 'Badges', '.badge-card', 'mobile-badges'],
+      ['/leaderboard', 'Leaderboard', '.card', 'mobile-leaderboard'],
     ]) {
       await phone.page.goto(`${server.url}${path}`);
       await expectHeading(phone.page, heading);
@@ -416,7 +418,7 @@ describe('recognition on a fresh organisation', () => {
     // The colleague who did not choose to be shown is not listed.
     assert.equal(await table.getByText(GIVER.name).count(), 0);
     await page.getByLabel('Rank by').selectOption('shares');
-    await page.getByRole('heading', { name: /people ranked/ }).waitFor();
+    await page.getByRole('heading', { name: / ranked · / }).waitFor();
     await checkpoint(page, 'leaderboard');
     assertClean();
     await context.close();
@@ -468,7 +470,7 @@ describe('recognition with the demo organisation', () => {
 
     await navigate(page, 'Leaderboard');
     await expectHeading(page, 'Leaderboard');
-    await page.getByRole('heading', { name: /people ranked/ }).waitFor();
+    await page.getByRole('heading', { name: / ranked · / }).waitFor();
     await checkpoint(page, 'demo-leaderboard');
     assertClean();
     await context.close();

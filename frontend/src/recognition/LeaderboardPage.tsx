@@ -5,7 +5,7 @@ import { DownloadCsvButton } from '../impact/CsvButton';
 import type { ViewProps } from '../shell/routes';
 import { SelectField, TextField } from '../ui/Field';
 import { EmptyState } from '../ui/feedback';
-import { formatDateTime, formatDecimal, formatNumber } from '../ui/format';
+import { formatCount, formatDate, formatDecimal, formatNumber } from '../ui/format';
 import { PageHeader } from '../ui/PageHeader';
 import { useResource } from '../ui/useResource';
 import { LeaderboardConsent } from './LeaderboardConsent';
@@ -67,7 +67,7 @@ function Board({ data, query, onConsent }: { data: RecognitionLeaderboard; query
     <section class="card card-flush" aria-labelledby="leaderboard-heading">
       <div class="card-header">
         <h2 id="leaderboard-heading">
-          {formatNumber(data.ranked)} people ranked · {formatDateTime(data.from)} to {formatDateTime(data.to)}
+          {formatCount(data.ranked, 'person ranked', 'people ranked')} · {formatDate(data.from)} to {formatDate(data.to)}
         </h2>
         {data.entries.length ? <DownloadCsvButton load={() => api.recognition.leaderboardCsv(query)} name={`chorus-leaderboard-${query.metric ?? 'points'}.csv`} what="the leaderboard" /> : null}
       </div>
