@@ -7,6 +7,7 @@ mod auth;
 mod cli;
 mod errors;
 mod mail;
+mod matrix;
 mod people;
 mod recognition;
 mod scheduler;

@@ -110,8 +110,80 @@ pub fn api(import_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(crate::recognition::router())
         .split_for_parts();
     let mut doc = doc;
+    common_responses(&mut doc);
     problem_content_type(&mut doc);
     (router, doc)
+}
+
+/// Answers every operation of a kind can give, whatever the handler: a missing or ended session
+/// (401) where a token is required, malformed (400), oversized (413), mistyped (415) or invalid
+/// (422) bodies, invalid query strings (422), unknown or malformed path ids (404), and requests
+/// that run out of time (408). Added once here so that no operation's documentation lacks them.
+fn common_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{
+        RefOr,
+        path::ParameterIn,
+        response::{Response, ResponseBuilder},
+    };
+    let problem = |description: &str| -> RefOr<Response> {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    utoipa::openapi::ContentBuilder::new()
+                        .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let params = op.parameters.as_deref().unwrap_or_default();
+            let in_path = params
+                .iter()
+                .any(|p| matches!(p.parameter_in, ParameterIn::Path));
+            let in_query = params
+                .iter()
+                .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+            let signed_in = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let mut add = vec![("408", "The request took too long")];
+            if signed_in {
+                add.push(("401", "Not signed in, or the session has ended"));
+            }
+            if op.request_body.is_some() {
+                add.extend([
+                    ("400", "The body is not well-formed"),
+                    ("413", "The body is too large"),
+                    ("415", "The body is not of the documented media type"),
+                    ("422", "The input is invalid; `errors` names the fields"),
+                ]);
+            }
+            if in_query {
+                add.push(("422", "The input is invalid; `errors` names the fields"));
+            }
+            if in_path {
+                add.push(("404", "Not found"));
+            }
+            for (status, description) in add {
+                if !op.responses.responses.contains_key(status) {
+                    op.responses
+                        .responses
+                        .insert(status.to_owned(), problem(description));
+                }
+            }
+        }
+    }
 }
 
 /// Error responses carry `application/problem+json`; utoipa documents bodies as JSON, so the

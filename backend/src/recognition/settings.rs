@@ -288,7 +288,7 @@ async fn create_value(
 /// Rename, describe, retire or restore a company value (administrators).
 #[utoipa::path(patch, path = "/api/v1/admin/recognition/values/{id}", tag = "recognition", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = CompanyValuePatch,
-    responses((status = 200, body = CompanyValue), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = CompanyValue), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn update_value(
     State(state): State<AppState>,
     Admin(admin): Admin,
@@ -482,7 +482,7 @@ async fn create_policy(
 /// Delete a giving allowance policy (administrators). Thanks already given stay.
 #[utoipa::path(delete, path = "/api/v1/admin/recognition/allowances/{id}", tag = "recognition", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn delete_policy(
     State(state): State<AppState>,
     Admin(admin): Admin,
