@@ -64,6 +64,8 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("service unavailable")]
     Unavailable,
+    #[error("request timed out")]
+    Timeout,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -112,6 +114,7 @@ impl AppError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Timeout => StatusCode::REQUEST_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -147,6 +150,10 @@ impl AppError {
             Self::Unavailable => (
                 "service_unavailable",
                 Some("The service is temporarily unavailable; retry shortly.".into()),
+            ),
+            Self::Timeout => (
+                "request_timeout",
+                Some("The request was not received and answered in time.".into()),
             ),
             Self::Internal(_) => (
                 "internal_error",

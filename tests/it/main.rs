@@ -6,6 +6,7 @@ mod advocacy;
 mod auth;
 mod cli;
 mod errors;
+mod limits;
 mod mail;
 mod matrix;
 mod people;
