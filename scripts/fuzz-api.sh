@@ -14,6 +14,8 @@
 #   CHORUS_FUZZ_TIME      seconds allowed for the whole run before it fails (default 420;
 #                         about 4.5 minutes are used on two cores)
 #   CHORUS_FUZZ_ROLES     callers to run as (default "admin manager editor employee anonymous")
+#   CHORUS_FUZZ_PHASES    Schemathesis phases (default "examples,coverage,fuzzing"; add
+#                         "stateful" to chain operations through the links it infers)
 # Longer run: CHORUS_FUZZ_EXAMPLES=200 CHORUS_FUZZ_TIME=3600 scripts/fuzz-api.sh
 # Reports (JUnit, NDJSON) land in fuzz-report/.
 set -euo pipefail
@@ -22,6 +24,7 @@ cd "$(dirname "$0")/.."
 examples="${CHORUS_FUZZ_EXAMPLES:-8}"
 budget="${CHORUS_FUZZ_TIME:-420}"
 roles="${CHORUS_FUZZ_ROLES:-admin manager editor employee anonymous}"
+phases="${CHORUS_FUZZ_PHASES:-examples,coverage,fuzzing}"
 venv=.venv-fuzz
 requirements=scripts/fuzz/requirements.txt
 
@@ -95,7 +98,7 @@ for role in $roles; do
   if ! timeout "$left" "$venv/bin/schemathesis" run "$base/api/openapi.json" \
     "${auth[@]}" "${exclude[@]}" \
     --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
-    --phases examples,coverage,fuzzing \
+    --phases "$phases" \
     --max-examples "$examples" --workers 1 --seed 1 --no-shrink \
     --suppress-health-check all --request-timeout 10 --warnings off \
     --report junit,ndjson --report-junit-path "fuzz-report/$role.xml" \
