@@ -12,6 +12,7 @@ mod mail;
 mod matrix;
 mod people;
 mod recognition;
+mod regressions;
 mod scheduler;
 mod service;
 mod sessions;
