@@ -31,6 +31,10 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+echo "==> API schema fuzzing (Schemathesis; bounded by CHORUS_FUZZ_TIME)"
+scripts/fuzz-api.sh
+echo "==> dependency audit"
+scripts/audit.sh
 
 echo "==> frontend: install, API types match the server, type-check and build, unit tests, bundle budget"
 scripts/frontend-deps.sh

@@ -56,6 +56,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub mail: MailConfig,
     pub limits: LimitsConfig,
+    pub http: HttpConfig,
     pub advocacy: AdvocacyConfig,
     /// Job name → cron expression (`sec min hour day-of-month month day-of-week [year]`).
     pub jobs: BTreeMap<String, String>,
@@ -178,6 +179,25 @@ pub struct LimitsConfig {
     pub request_timeout_secs: u64,
     /// Largest page size a list endpoint returns.
     pub max_page_size: u64,
+    /// API writes (POST, PUT, PATCH, DELETE) allowed per client address per minute.
+    pub writes_per_client_per_minute: u32,
+    /// API writes allowed per signed-in account per minute.
+    pub writes_per_account_per_minute: u32,
+    /// Tracked-link redirects allowed per client address per minute (a flood from one address
+    /// is refused with 429 while every other address is still answered).
+    pub redirects_per_client_per_minute: u32,
+    /// Client addresses (or CIDR ranges) whose redirects are not limited: by default loopback,
+    /// where a local reverse proxy that is not a trusted proxy, or a load generator, connects.
+    pub redirect_exempt: Vec<IpNet>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct HttpConfig {
+    /// Origins (`scheme://host[:port]`) whose browser pages may call the API across origins.
+    /// Empty (the default): only the server's own origin, which needs no CORS.
+    pub cors_origins: Vec<String>,
+    /// `Strict-Transport-Security` max-age, sent when `public_url` is `https://`; 0 turns it off.
+    pub hsts_max_age_secs: u64,
 }
 
 /// Which database engine a URL selects.
@@ -241,6 +261,14 @@ fn defaults() -> serde_json::Value {
             "import_bytes": 2 * 1024 * 1024,
             "request_timeout_secs": 30,
             "max_page_size": 200,
+            "writes_per_client_per_minute": 3000,
+            "writes_per_account_per_minute": 1200,
+            "redirects_per_client_per_minute": 6000,
+            "redirect_exempt": ["127.0.0.0/8", "::1/128"],
+        },
+        "http": {
+            "cors_origins": [],
+            "hsts_max_age_secs": 31_536_000,
         },
         "advocacy": {
             "terms_version": "2026-11",
@@ -370,6 +398,31 @@ impl Config {
                 "limits",
                 "body_bytes must be ≥ 1024 and max_page_size ≥ 1",
             ));
+        }
+        if self.limits.writes_per_client_per_minute == 0
+            || self.limits.writes_per_account_per_minute == 0
+            || self.limits.redirects_per_client_per_minute == 0
+        {
+            return Err(invalid(
+                "limits.*_per_minute",
+                "rate limits must be at least 1 per minute",
+            ));
+        }
+        for origin in &self.http.cors_origins {
+            let parsed = url::Url::parse(origin).ok();
+            let is_origin = parsed.as_ref().is_some_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host().is_some()
+                    && u.path() == "/"
+                    && u.query().is_none()
+                    && !origin.ends_with('/')
+            });
+            if !is_origin {
+                return Err(invalid(
+                    "http.cors_origins",
+                    format!("`{origin}` is not an origin such as `https://app.example.com`"),
+                ));
+            }
         }
         let known: Vec<&str> = DEFAULT_JOBS.iter().map(|(name, _)| *name).collect();
         for (name, expr) in &self.jobs {

@@ -67,6 +67,8 @@ pub enum AppError {
     /// The database cannot write: its disk is full or its file is read-only.
     #[error("storage unavailable: {0}")]
     Storage(&'static str),
+    #[error("request timed out")]
+    Timeout,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -115,6 +117,7 @@ impl AppError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable | Self::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Timeout => StatusCode::REQUEST_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -154,6 +157,10 @@ impl AppError {
             Self::Storage(_) => (
                 "storage_unavailable",
                 Some("The service cannot store data at the moment; retry later.".into()),
+            ),
+            Self::Timeout => (
+                "request_timeout",
+                Some("The request was not received and answered in time.".into()),
             ),
             Self::Internal(_) => (
                 "internal_error",

@@ -27,6 +27,9 @@ pub mod state;
 pub mod telemetry;
 pub mod tenancy;
 
+#[cfg(test)]
+mod props;
+
 pub use app::{Server, build_state, serve, spawn};
 pub use config::Config;
 pub use state::AppState;

@@ -153,7 +153,7 @@ async fn list_campaigns(
 
 /// Create a campaign (editors).
 #[utoipa::path(post, path = "/api/v1/campaigns", tag = "content", security(("bearer" = [])), request_body = CampaignInput,
-    responses((status = 201, body = CampaignView), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = CampaignView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn create_campaign(
     State(state): State<AppState>,
     Editor(editor): Editor,
@@ -235,7 +235,7 @@ async fn get_campaign(
 /// that analytics keep one `utm_campaign` value.
 #[utoipa::path(put, path = "/api/v1/campaigns/{id}", tag = "content", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = CampaignInput,
-    responses((status = 200, body = CampaignView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = CampaignView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn update_campaign(
     State(state): State<AppState>,
     Editor(editor): Editor,

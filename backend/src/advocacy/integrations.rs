@@ -121,7 +121,7 @@ async fn list_integrations(
 
 /// Create an integration (administrators); its token and signing secret are shown only now.
 #[utoipa::path(post, path = "/api/v1/integrations", tag = "integrations", security(("bearer" = [])), request_body = IntegrationInput,
-    responses((status = 201, body = IntegrationCreated), (status = 422, body = Problem)))]
+    responses((status = 201, body = IntegrationCreated), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn create_integration(
     State(state): State<AppState>,
     Admin(admin): Admin,
@@ -169,7 +169,7 @@ async fn create_integration(
 
 /// Revoke an integration (administrators): its token and signatures stop working.
 #[utoipa::path(delete, path = "/api/v1/integrations/{id}", tag = "integrations", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 204, description = "Revoked"), (status = 404, body = Problem)))]
+    responses((status = 204, description = "Revoked"), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn revoke_integration(
     State(state): State<AppState>,
     Admin(admin): Admin,

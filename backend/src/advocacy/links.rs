@@ -291,6 +291,7 @@ fn referrer_host(headers: &HeaderMap) -> Option<String> {
     responses(
         (status = 302, description = "Redirect to the destination", headers(("Location" = String))),
         (status = 404, description = "Unknown or withdrawn link (HTML page)"),
+        (status = 429, description = "Too many redirects for this client address (`limits.redirects_per_client_per_minute`); see `Retry-After`"),
         (status = 503, description = "The click could not be stored; retry"),
     ))]
 pub async fn follow(

@@ -468,7 +468,7 @@ async fn get_post(
 /// Edit a post (editors). Published posts keep their status; archived posts cannot be edited.
 #[utoipa::path(patch, path = "/api/v1/posts/{id}", tag = "content", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = PostPatch,
-    responses((status = 200, body = PostView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = PostView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn update_post(
     State(state): State<AppState>,
     Editor(editor): Editor,
@@ -643,7 +643,7 @@ async fn transition(
 
 /// Publish a draft or scheduled post now (editors).
 #[utoipa::path(post, path = "/api/v1/posts/{id}/publish", tag = "content", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = PostView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = PostView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn publish_post(
     State(state): State<AppState>,
     Editor(editor): Editor,
@@ -654,7 +654,7 @@ async fn publish_post(
 
 /// Archive a post (editors): it leaves the feed and its tracked links stop redirecting.
 #[utoipa::path(post, path = "/api/v1/posts/{id}/archive", tag = "content", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = PostView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = PostView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn archive_post(
     State(state): State<AppState>,
     Editor(editor): Editor,

@@ -409,7 +409,7 @@ async fn own_share(
 /// "I posted it", optionally with the public URL of the post; the share becomes `published`.
 #[utoipa::path(post, path = "/api/v1/shares/{id}/published", tag = "advocacy", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = PublishedInput,
-    responses((status = 200, body = ShareView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = ShareView), (status = 409, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn mark_published(
     State(state): State<AppState>,
     Advocate(user): Advocate,
@@ -517,7 +517,7 @@ fn input_total(input: &EngagementInput) -> i64 {
 /// Report engagement for one of the caller's shares (labelled as employee-reported).
 #[utoipa::path(post, path = "/api/v1/shares/{id}/engagement", tag = "advocacy", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = EngagementInput,
-    responses((status = 200, body = ShareView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = ShareView), (status = 409, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn report_engagement(
     State(state): State<AppState>,
     Advocate(user): Advocate,

@@ -247,7 +247,7 @@ async fn review(
 /// Approve a suggestion (editors): creates a draft post from it.
 #[utoipa::path(post, path = "/api/v1/suggestions/{id}/approve", tag = "content", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = ReviewInput,
-    responses((status = 200, body = SuggestionView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = SuggestionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn approve(
     State(state): State<AppState>,
     Editor(editor): Editor,
@@ -260,7 +260,7 @@ async fn approve(
 /// Reject a suggestion with a note (editors).
 #[utoipa::path(post, path = "/api/v1/suggestions/{id}/reject", tag = "content", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = ReviewInput,
-    responses((status = 200, body = SuggestionView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = SuggestionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn reject(
     State(state): State<AppState>,
     Editor(editor): Editor,

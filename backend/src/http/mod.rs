@@ -2,6 +2,7 @@
 //! since routes are registered through `utoipa_axum`), middleware, and the static frontend.
 
 pub mod extract;
+pub mod limits;
 pub mod service;
 
 use std::{
@@ -12,7 +13,7 @@ use std::{
 use axum::{
     Router,
     extract::{DefaultBodyLimit, MatchedPath, Request, State},
-    http::{HeaderName, HeaderValue, StatusCode, header},
+    http::{HeaderName, HeaderValue, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{any, get},
@@ -23,7 +24,6 @@ use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     services::{ServeDir, ServeFile},
     set_header::SetResponseHeaderLayer,
-    timeout::TimeoutLayer,
     trace::TraceLayer,
 };
 use utoipa::{
@@ -110,8 +110,86 @@ pub fn api(import_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(crate::recognition::router())
         .split_for_parts();
     let mut doc = doc;
+    common_responses(&mut doc);
     problem_content_type(&mut doc);
     (router, doc)
+}
+
+/// Answers every operation of a kind can give, whatever the handler: a missing or ended session
+/// (401) where a token is required, malformed (400), oversized (413), mistyped (415) or invalid
+/// (422) bodies, invalid query strings (422), unknown or malformed path ids (404), and requests
+/// that run out of time (408). Added once here so that no operation's documentation lacks them.
+fn common_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{
+        RefOr,
+        path::ParameterIn,
+        response::{Response, ResponseBuilder},
+    };
+    let problem = |description: &str| -> RefOr<Response> {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    utoipa::openapi::ContentBuilder::new()
+                        .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for item in doc.paths.paths.values_mut() {
+        for (is_get, op) in [
+            (true, &mut item.get),
+            (false, &mut item.post),
+            (false, &mut item.put),
+            (false, &mut item.patch),
+            (false, &mut item.delete),
+        ]
+        .into_iter()
+        .filter_map(|(is_get, op)| op.as_mut().map(|op| (is_get, op)))
+        {
+            let params = op.parameters.as_deref().unwrap_or_default();
+            let in_path = params
+                .iter()
+                .any(|p| matches!(p.parameter_in, ParameterIn::Path));
+            let in_query = params
+                .iter()
+                .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+            let signed_in = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let mut add = vec![("408", "The request took too long")];
+            if signed_in {
+                add.push(("401", "Not signed in, or the session has ended"));
+            }
+            if op.request_body.is_some() {
+                add.extend([
+                    ("400", "The body is not well-formed"),
+                    ("413", "The body is too large"),
+                    ("415", "The body is not of the documented media type"),
+                    ("422", "The input is invalid; `errors` names the fields"),
+                ]);
+            }
+            if in_query {
+                add.push(("422", "The input is invalid; `errors` names the fields"));
+            }
+            if in_path {
+                add.push(("404", "Not found"));
+            }
+            if !is_get {
+                add.push((
+                    "429",
+                    "Too many requests from this client or account; `Retry-After` says when to retry",
+                ));
+            }
+            for (status, description) in add {
+                if !op.responses.responses.contains_key(status) {
+                    op.responses
+                        .responses
+                        .insert(status.to_owned(), problem(description));
+                }
+            }
+        }
+    }
 }
 
 /// Error responses carry `application/problem+json`; utoipa documents bodies as JSON, so the
@@ -192,6 +270,23 @@ pub fn router(state: AppState) -> Router {
         None => app.fallback(|| async { AppError::NotFound }),
     };
 
+    let request_limits = Arc::new(limits::RequestLimits::new(&limits));
+    let app = app.layer(middleware::from_fn_with_state(
+        (state.clone(), request_limits),
+        limits::limit,
+    ));
+    let hsts = (state.config.public_url().scheme() == "https"
+        && state.config.http.hsts_max_age_secs > 0)
+        .then(|| {
+            HeaderValue::from_str(&format!(
+                "max-age={}; includeSubDomains",
+                state.config.http.hsts_max_age_secs
+            ))
+            .ok()
+        })
+        .flatten();
+    let cors = cors(&state.config.http.cors_origins);
+
     let request_id = HeaderName::from_static("x-request-id");
     app.layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(
@@ -203,13 +298,54 @@ pub fn router(state: AppState) -> Router {
                 }))
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(CatchPanicLayer::custom(|_| AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()))
-                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(limits.request_timeout_secs)))
+                .layer(middleware::from_fn_with_state(Duration::from_secs(limits.request_timeout_secs), deadline))
                 .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
                 .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
                 .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-                .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP))),
+                .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
+                .layer(SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, hsts))
+                .option_layer(cors),
         )
         .with_state(state)
+}
+
+/// Cross-origin access for the configured origins only (none by default: the frontend is
+/// served from the API's own origin). Bearer tokens travel in a header, not cookies, so
+/// credentials are not allowed.
+fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    (!origins.is_empty()).then(|| {
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([
+                axum::http::Method::GET,
+                axum::http::Method::POST,
+                axum::http::Method::PUT,
+                axum::http::Method::PATCH,
+                axum::http::Method::DELETE,
+            ])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .max_age(Duration::from_secs(600))
+    })
+}
+
+/// Answers 408 (a problem document) when reading the request and answering it takes longer than
+/// `limits.request_timeout_secs`, e.g. a client that sends headers and then trickles its body.
+async fn deadline(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let mut response = AppError::Timeout.into_response();
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    }
 }
 
 /// Counts requests and latency per route template.

@@ -131,7 +131,7 @@ async fn list_invitations(
 /// Invite someone by email (administrators). The email is sent through the outbox.
 #[utoipa::path(post, path = "/api/v1/invitations", tag = "people", security(("bearer" = [])), request_body = CreateInvitationRequest,
     responses(
-        (status = 201, body = InvitationView),
+        (status = 201, body = InvitationView), (status = 403, body = Problem),
         (status = 409, description = "Already a member of this organisation", body = Problem),
         (status = 422, body = Problem),
     ))]
@@ -232,7 +232,7 @@ async fn create_invitation(
 
 /// Revoke a pending invitation (administrators).
 #[utoipa::path(delete, path = "/api/v1/invitations/{id}", tag = "people", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 204, description = "Revoked"), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 204, description = "Revoked"), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn revoke_invitation(
     State(state): State<AppState>,
     Admin(admin): Admin,

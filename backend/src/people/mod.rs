@@ -24,7 +24,8 @@ impl Page {
     pub fn resolve(&self, max: u64) -> (u64, u64) {
         (
             self.limit.unwrap_or(50).clamp(1, max),
-            self.offset.unwrap_or(0),
+            // Databases take signed offsets; nothing lies beyond the largest one.
+            self.offset.unwrap_or(0).min(i64::MAX as u64),
         )
     }
 }

@@ -257,7 +257,7 @@ async fn managed_teams(
 
 /// Create a team (administrators).
 #[utoipa::path(post, path = "/api/v1/teams", tag = "teams", security(("bearer" = [])), request_body = CreateTeamRequest,
-    responses((status = 201, body = TeamView), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = TeamView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn create_team(
     State(state): State<AppState>,
     Admin(admin): Admin,
@@ -313,7 +313,7 @@ async fn get_team(
 /// Rename, move or change the managers of a team (administrators).
 #[utoipa::path(patch, path = "/api/v1/teams/{team_id}", tag = "teams", security(("bearer" = [])), params(("team_id" = Uuid, Path)),
     request_body = UpdateTeamRequest,
-    responses((status = 200, body = TeamView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = TeamView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn update_team(
     State(state): State<AppState>,
     Admin(admin): Admin,
@@ -402,7 +402,7 @@ async fn update_team(
 
 /// Delete an empty team (no members, no sub-teams) (administrators).
 #[utoipa::path(delete, path = "/api/v1/teams/{team_id}", tag = "teams", security(("bearer" = [])), params(("team_id" = Uuid, Path)),
-    responses((status = 204, description = "Deleted"), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 204, description = "Deleted"), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn delete_team(
     State(state): State<AppState>,
     Admin(admin): Admin,

@@ -276,7 +276,7 @@ async fn list_users(
 
 /// One person in the organisation (administrators).
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "people", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = UserView), (status = 404, body = Problem)))]
+    responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn get_user(
     State(state): State<AppState>,
     Admin(admin): Admin,
@@ -288,7 +288,7 @@ async fn get_user(
 /// Change a person's name, roles or team (administrators).
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "people", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = UpdateUserRequest,
-    responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn update_user(
     State(state): State<AppState>,
     Admin(admin): Admin,
@@ -399,7 +399,7 @@ async fn set_status(
 
 /// Deactivate a person: they can no longer sign in and their sessions end; history stays.
 #[utoipa::path(post, path = "/api/v1/users/{id}/deactivate", tag = "people", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn deactivate_user(
     State(state): State<AppState>,
     Admin(admin): Admin,
@@ -412,7 +412,7 @@ async fn deactivate_user(
 
 /// Reactivate a deactivated person.
 #[utoipa::path(post, path = "/api/v1/users/{id}/reactivate", tag = "people", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn reactivate_user(
     State(state): State<AppState>,
     Admin(admin): Admin,

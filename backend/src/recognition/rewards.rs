@@ -300,7 +300,7 @@ async fn create_reward(
 /// changes apply to new redemptions only.
 #[utoipa::path(patch, path = "/api/v1/admin/rewards/{id}", tag = "recognition", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = RewardPatch,
-    responses((status = 200, body = RewardView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = RewardView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn update_reward(
     State(state): State<AppState>,
     Admin(admin): Admin,

@@ -262,12 +262,7 @@ async fn create_value(
     company_value::Entity::insert(company_value::ActiveModel::from(model.clone()))
         .exec_without_returning(&txn)
         .await
-        .map_err(|e| match AppError::from(e) {
-            AppError::Conflict { .. } => {
-                AppError::conflict("duplicate_value", "A value with this name already exists.")
-            }
-            other => other,
-        })?;
+        .map_err(duplicate_value)?;
     audit::record(
         &txn,
         audit::Entry {
@@ -288,7 +283,7 @@ async fn create_value(
 /// Rename, describe, retire or restore a company value (administrators).
 #[utoipa::path(patch, path = "/api/v1/admin/recognition/values/{id}", tag = "recognition", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = CompanyValuePatch,
-    responses((status = 200, body = CompanyValue), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = CompanyValue), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, description = "Another value has this name", body = Problem), (status = 422, body = Problem)))]
 async fn update_value(
     State(state): State<AppState>,
     Admin(admin): Admin,
@@ -317,8 +312,20 @@ async fn update_value(
     if let Some(active) = input.active {
         model.active = Set(active);
     }
-    let saved = sea_orm::ActiveModelTrait::update(model, &state.db).await?;
+    let saved = sea_orm::ActiveModelTrait::update(model, &state.db)
+        .await
+        .map_err(duplicate_value)?;
     Ok(Json(value_view(saved)))
+}
+
+/// Value names are unique within an organisation.
+fn duplicate_value(err: sea_orm::DbErr) -> AppError {
+    match AppError::from(err) {
+        AppError::Conflict { .. } => {
+            AppError::conflict("duplicate_value", "A value with this name already exists.")
+        }
+        other => other,
+    }
 }
 
 /// A giving allowance: `amount` points per `period` for everyone (no team, no role), for a role,
@@ -509,7 +516,7 @@ async fn create_policy(
 /// Delete a giving allowance policy (administrators). Thanks already given stay.
 #[utoipa::path(delete, path = "/api/v1/admin/recognition/allowances/{id}", tag = "recognition", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn delete_policy(
     State(state): State<AppState>,
     Admin(admin): Admin,
