@@ -88,6 +88,9 @@ pub async fn connect_url(
                 .foreign_keys(true)
                 // 16 MiB page cache: the rollup's hot pages stay in memory under load.
                 .pragma("cache_size", "-16384")
+                // The click writer's multi-row statements come in many sizes; keep them all
+                // prepared rather than re-preparing on every batch.
+                .statement_cache_capacity(1024)
                 .busy_timeout(Duration::from_secs(10));
             if let Some(parent) = options.get_filename().parent()
                 && !parent.as_os_str().is_empty()
@@ -189,7 +192,8 @@ pub async fn spawn_checkpointer(
         .busy_timeout(Duration::from_secs(10))
         .connect()
         .await?;
-    db.execute_unprepared("PRAGMA wal_autocheckpoint = 0").await?;
+    db.execute_unprepared("PRAGMA wal_autocheckpoint = 0")
+        .await?;
     tracker.spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -203,7 +207,10 @@ pub async fn spawn_checkpointer(
                 () = drain.cancelled() => break,
             }
         }
-        if let Err(err) = checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)").await {
+        if let Err(err) = checkpointer
+            .execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await
+        {
             tracing::warn!(error = %err, "final WAL checkpoint failed");
         }
         let _ = checkpointer.close().await;

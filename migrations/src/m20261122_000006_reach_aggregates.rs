@@ -68,6 +68,15 @@ impl MigrationTrait for Migration {
         ))
         .await?;
 
+        // Team dashboards read the shares a team made in the window.
+        m.create_index(index(
+            "ix_shares_team_time",
+            "shares",
+            &["org_id", "team_id", "created_at"],
+            false,
+        ))
+        .await?;
+
         let mut org_daily = Table::create();
         org_daily
             .table(Alias::new("reach_org_daily"))
@@ -152,6 +161,13 @@ impl MigrationTrait for Migration {
             Index::drop()
                 .name("ix_reach_daily_team_cover")
                 .table(Alias::new("reach_daily"))
+                .to_owned(),
+        )
+        .await?;
+        m.drop_index(
+            Index::drop()
+                .name("ix_shares_team_time")
+                .table(Alias::new("shares"))
                 .to_owned(),
         )
         .await?;

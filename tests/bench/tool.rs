@@ -584,7 +584,12 @@ async fn dashboards(base: &str, calls: usize) -> anyhow::Result<()> {
     let from90 = today - Duration::days(89);
     let cases = [
         (
-            "organisation daily human clicks, 90 days (admin, all teams)",
+            "organisation daily human clicks, 90 days (series, admin)",
+            format!("/api/v1/reach/series?from={from90}"),
+            &admin,
+        ),
+        (
+            "organisation dashboard with breakdowns, 90 days (admin, all teams)",
             format!("/api/v1/reach/teams?from={from90}"),
             &admin,
         ),
@@ -592,6 +597,11 @@ async fn dashboards(base: &str, calls: usize) -> anyhow::Result<()> {
             "programme health, 90 days (admin)",
             format!("/api/v1/reach/programme?from={from90}"),
             &admin,
+        ),
+        (
+            "manager team daily series, 90 days",
+            format!("/api/v1/reach/series?from={from90}"),
+            &manager,
         ),
         (
             "manager team dashboard, 30 days",
@@ -615,7 +625,10 @@ async fn dashboards(base: &str, calls: usize) -> anyhow::Result<()> {
             let body: Value = response.json().await?;
             let elapsed = started.elapsed().as_secs_f64() * 1000.0;
             anyhow::ensure!(status.is_success(), "{name}: {status} {body}");
-            clicks = body["totals"]["human_clicks"].as_i64().unwrap_or(0);
+            clicks = match body["days"].as_array() {
+                Some(days) => days.iter().filter_map(|d| d["human_clicks"].as_i64()).sum(),
+                None => body["totals"]["human_clicks"].as_i64().unwrap_or(0),
+            };
             if i >= 3 {
                 times.push(elapsed);
             }

@@ -921,6 +921,33 @@ async fn team_dashboard_is_k_anonymous(app: TestApp) {
     );
     assert_eq!(apac_view["totals"]["human_clicks"], 0);
     assert_eq!(apac_view["participation"]["opted_in"], 0);
+    let (_, apac_series) = app
+        .get(
+            &format!("/api/v1/reach/series?team_id={apac}"),
+            boss.token(),
+        )
+        .await;
+    assert_eq!(
+        (
+            apac_series["suppressed"].as_bool(),
+            apac_series["days"].as_array().map(Vec::len)
+        ),
+        (Some(true), Some(0)),
+        "the series is as k-anonymous as the dashboard"
+    );
+    let (_, emea_series) = app
+        .get(
+            &format!("/api/v1/reach/series?team_id={emea}"),
+            boss.token(),
+        )
+        .await;
+    let emea_clicks: i64 = emea_series["days"]
+        .as_array()
+        .expect("days")
+        .iter()
+        .filter_map(|p| p["human_clicks"].as_i64())
+        .sum();
+    assert_eq!(emea_clicks, 21);
     let (_, emea_view) = app
         .get(&format!("/api/v1/reach/teams?team_id={emea}"), boss.token())
         .await;
@@ -1251,6 +1278,23 @@ async fn dashboards_equal_raw_clicks_in_any_window(app: TestApp) {
                 .sum();
             assert_eq!(by_network, total, "{path}: networks add up");
             if user.is_none() {
+                let (status, series) = app
+                    .get(&path.replace("/reach/teams", "/reach/series"), token)
+                    .await;
+                assert_eq!(status, StatusCode::OK, "{series}");
+                let points: BTreeMap<String, i64> = series["days"]
+                    .as_array()
+                    .expect("days")
+                    .iter()
+                    .filter(|p| p["human_clicks"].as_i64() != Some(0))
+                    .map(|p| {
+                        (
+                            p["day"].as_str().unwrap_or_default().to_owned(),
+                            p["human_clicks"].as_i64().unwrap_or_default(),
+                        )
+                    })
+                    .collect();
+                assert_eq!(points, per_day, "{path}: the series endpoint agrees");
                 let by_team: i64 = view["by_team"]
                     .as_array()
                     .expect("teams")

@@ -14,7 +14,8 @@ use axum::{
 };
 use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr,
+    ColumnTrait, Condition, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -37,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(my_impact))
         .routes(routes!(team_dashboard))
+        .routes(routes!(series))
         .routes(routes!(programme))
         .routes(routes!(export))
 }
@@ -220,6 +222,46 @@ pub struct TeamDashboard {
     pub top_posts: Vec<Row>,
     /// Empty when fewer than k people may be ranked.
     pub leaderboard: Vec<LeaderboardEntry>,
+    pub definitions: BTreeMap<String, Definition>,
+}
+
+/// One day of the daily series.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SeriesPoint {
+    /// `YYYY-MM-DD` (UTC).
+    pub day: String,
+    pub human_clicks: i64,
+    pub bot_hits: i64,
+    pub unique_visitors: i64,
+    pub shares: i64,
+}
+
+impl SeriesPoint {
+    fn empty(day: String) -> Self {
+        Self {
+            day,
+            human_clicks: 0,
+            bot_hits: 0,
+            unique_visitors: 0,
+            shares: 0,
+        }
+    }
+}
+
+/// Daily human clicks, bot and preview hits, unique visitors and shares over a window, for the
+/// organisation or a set of teams: the time-series chart without the breakdowns.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Series {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// The teams covered; empty for the whole organisation.
+    pub team_ids: Vec<Uuid>,
+    pub k_anonymity: u32,
+    /// True when the teams have fewer than `k_anonymity` members or sharers in the window: no
+    /// figures are shown.
+    pub suppressed: bool,
+    /// Every day of the window, oldest first.
+    pub days: Vec<SeriesPoint>,
     pub definitions: BTreeMap<String, Definition>,
 }
 
@@ -902,10 +944,14 @@ async fn participation(state: &AppState, q: &Query, f: &Facts) -> AppResult<Part
         .await?
         .into_iter()
         .collect();
-    let opted: BTreeSet<Uuid> = advocate::Entity::find_in(q.org)
+    let mut opted = advocate::Entity::find_in(q.org)
         .select_only()
         .column(advocate::Column::UserId)
-        .filter(advocate::Column::OptedIn.eq(true))
+        .filter(advocate::Column::OptedIn.eq(true));
+    if let Scope::Teams(_) = &q.scope {
+        opted = opted.filter(advocate::Column::UserId.is_in(member_ids.iter().copied()));
+    }
+    let opted: BTreeSet<Uuid> = opted
         .into_tuple::<Uuid>()
         .all(&state.db)
         .await?
@@ -1177,6 +1223,148 @@ async fn build_team_dashboard(
         by_network: o.by_network,
         definitions: definitions(),
     })
+}
+
+async fn build_series(state: &AppState, user: &AuthUser, w: &Window) -> AppResult<Series> {
+    let (from, to) = window(state, w.from, w.to)?;
+    let teams = team_scope(state, user, w.team_id).await?;
+    let k = state.config.advocacy.k_anonymity;
+    let org_wide = user.has(Role::Admin) && w.team_id.is_none();
+    let q = Query {
+        org: user.org_id,
+        scope: if org_wide {
+            Scope::Org
+        } else {
+            Scope::Teams(teams.clone())
+        },
+        from,
+        to,
+    };
+    let (first, last) = q.days();
+    let db = &state.db;
+    let mut series = Series {
+        from,
+        to,
+        team_ids: if org_wide { Vec::new() } else { teams.clone() },
+        k_anonymity: k,
+        suppressed: false,
+        days: Vec::new(),
+        definitions: definitions(),
+    };
+    let clicks: Vec<(String, i64, i64, i64)> = if org_wide {
+        reach_org_daily::Entity::find_in(q.org)
+            .select_only()
+            .column(reach_org_daily::Column::Day)
+            .column_as(Expr::cust(SUM_HUMAN), "human")
+            .column_as(Expr::cust(SUM_BOT), "bot")
+            .column_as(Expr::cust(SUM_UNIQUE), "uniq")
+            .filter(reach_org_daily::Column::Day.gte(first.clone()))
+            .filter(reach_org_daily::Column::Day.lte(last.clone()))
+            .group_by(reach_org_daily::Column::Day)
+            .into_tuple()
+            .all(db)
+            .await?
+    } else {
+        // Small groups show nothing: fewer than k members, or fewer than k people whose
+        // shares were clicked or made in the window.
+        let members = user::Entity::find_in(q.org)
+            .filter(user::Column::Status.eq(user::ACTIVE))
+            .filter(user::Column::TeamId.is_in(teams.clone()))
+            .count(db)
+            .await?;
+        let mut people: BTreeSet<Uuid> = share_reach::Entity::find_in(q.org)
+            .select_only()
+            .column(share_reach::Column::UserId)
+            .distinct()
+            .filter(share_reach::Column::TeamId.is_in(teams.clone()))
+            .filter(share_reach::Column::LastDay.gte(first.clone()))
+            .filter(share_reach::Column::FirstDay.lte(last.clone()))
+            .into_tuple::<Option<Uuid>>()
+            .all(db)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        people.extend(
+            share::Entity::find()
+                .select_only()
+                .column(share::Column::UserId)
+                .distinct()
+                .filter(q.share_filter())
+                .into_tuple::<Option<Uuid>>()
+                .all(db)
+                .await?
+                .into_iter()
+                .flatten(),
+        );
+        if members < u64::from(k) || people.len() < k as usize {
+            series.suppressed = true;
+            return Ok(series);
+        }
+        reach_daily::Entity::find()
+            .select_only()
+            .column(reach_daily::Column::Day)
+            .column_as(Expr::cust(SUM_HUMAN), "human")
+            .column_as(Expr::cust(SUM_BOT), "bot")
+            .column_as(Expr::cust(SUM_UNIQUE), "uniq")
+            .filter(reach_daily::Column::OrgId.eq(q.org))
+            .filter(reach_daily::Column::TeamId.is_in(teams.clone()))
+            .filter(reach_daily::Column::Day.gte(first.clone()))
+            .filter(reach_daily::Column::Day.lte(last.clone()))
+            .group_by(reach_daily::Column::Day)
+            .into_tuple()
+            .all(db)
+            .await?
+    };
+    let day = day_expr(db.get_database_backend());
+    let shares: Vec<(String, i64)> = share::Entity::find()
+        .select_only()
+        .column_as(Expr::cust(day), "d")
+        .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
+        .filter(q.share_filter())
+        .group_by(Expr::cust(day))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut by_day: BTreeMap<String, SeriesPoint> = BTreeMap::new();
+    fn point(by_day: &mut BTreeMap<String, SeriesPoint>, day: String) -> &mut SeriesPoint {
+        by_day
+            .entry(day.clone())
+            .or_insert_with(|| SeriesPoint::empty(day))
+    }
+    for (day, human, bot, unique) in clicks {
+        let p = point(&mut by_day, day);
+        p.human_clicks += human;
+        p.bot_hits += bot;
+        p.unique_visitors += unique;
+    }
+    for (day, n) in shares {
+        point(&mut by_day, day).shares += n;
+    }
+    let mut day = from;
+    while day <= to {
+        let key = day.format("%Y-%m-%d").to_string();
+        let p = by_day
+            .remove(&key)
+            .unwrap_or_else(|| SeriesPoint::empty(key));
+        series.days.push(p);
+        day += Duration::days(1);
+    }
+    Ok(series)
+}
+
+/// The daily series for the organisation (administrators) or the caller's teams: human clicks,
+/// bot and preview hits, unique visitors and shares per day. Read from per-day counters, so it
+/// costs the same however many clicks lie behind it; k-anonymous like the dashboard.
+#[utoipa::path(get, path = "/api/v1/reach/series", tag = "reach", security(("bearer" = [])), params(Window),
+    responses((status = 200, body = Series), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn series(
+    State(state): State<AppState>,
+    user: AuthUser,
+    AppQuery(w): AppQuery<Window>,
+) -> AppResult<Json<Series>> {
+    let state = state.for_reads();
+    Ok(Json(build_series(&state, &user, &w).await?))
 }
 
 /// Reach dashboard for the teams the caller manages (and the teams below them); administrators
