@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chorus::{
     auth::Role,
     entities::{
-        allowance_policy, campaign, company_value, invitation, points_transaction, post,
+        allowance_policy, badge, campaign, company_value, invitation, points_transaction, post,
         post_suggestion, redemption, reward, reward_rule, share, team, team_manager, thanks, user,
     },
     seed::DEMO_PASSWORD,
@@ -232,6 +232,13 @@ fn table() -> Vec<Row> {
             200,
             &[(6, 403), (7, 404), (8, 403), (9, 404)],
         ),
+        row(
+            GET,
+            "/api/v1/reach/series?team_id={team}",
+            Team,
+            200,
+            &[(6, 403), (7, 404), (8, 403), (9, 404)],
+        ),
         row(GET, "/api/v1/reach/programme", Admin, 200, &[]),
         row(
             GET,
@@ -242,6 +249,19 @@ fn table() -> Vec<Row> {
         ),
         // Recognition
         row(GET, "/api/v1/recognition/values", Signed, 200, &[]),
+        row(GET, "/api/v1/recognition/leaderboard", Signed, 200, &[]),
+        row(GET, "/api/v1/me/badges", Signed, 200, &[]),
+        row(GET, "/api/v1/admin/badges", Admin, 200, &[]),
+        row(POST, "/api/v1/admin/badges", Admin, 422, &[]),
+        row(GET, "/api/v1/admin/badges/{badge}", Admin, 200, &[]),
+        row(PUT, "/api/v1/admin/badges/{badge}", Admin, 422, &[]),
+        row(
+            POST,
+            "/api/v1/admin/badges/{badge}/archive",
+            Admin,
+            200,
+            &[],
+        ),
         row(GET, "/api/v1/rewards", Signed, 200, &[]),
         row(
             POST,
@@ -459,6 +479,7 @@ async fn demo_ids(app: &TestApp, org: Uuid) -> BTreeMap<&'static str, String> {
     first!("reward", reward, Active = true);
     first!("redemption", redemption, Status = "requested");
     first!("rule", reward_rule);
+    first!("badge", badge);
     first!("allowance", allowance_policy);
     first!("value", company_value);
     first!("transaction", points_transaction);
