@@ -88,9 +88,6 @@ pub async fn connect_url(
                 .foreign_keys(true)
                 // 16 MiB page cache: the rollup's hot pages stay in memory under load.
                 .pragma("cache_size", "-16384")
-                // The click writer's multi-row statements come in many sizes; keep them all
-                // prepared rather than re-preparing on every batch.
-                .statement_cache_capacity(1024)
                 .busy_timeout(Duration::from_secs(10));
             if let Some(parent) = options.get_filename().parent()
                 && !parent.as_os_str().is_empty()

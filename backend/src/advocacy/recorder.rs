@@ -87,17 +87,29 @@ impl ClickRecorder {
                 };
                 metrics.click_batch_size.observe(batch.len() as f64);
                 if ok {
+                    let mut per_class: BTreeMap<&'static str, u64> = BTreeMap::new();
                     for pending in &batch {
+                        *per_class.entry(pending.click.class.as_str()).or_default() += 1;
+                    }
+                    for (class, n) in per_class {
                         metrics
                             .clicks
                             .get_or_create(&crate::metrics::ClassLabels {
-                                class: pending.click.class.as_str().to_owned(),
+                                class: class.to_owned(),
                             })
-                            .inc();
+                            .inc_by(n);
                     }
                 }
                 for pending in batch.drain(..) {
                     let _ = pending.done.send(ok);
+                }
+                if !ok {
+                    // The database refused the batch (it is down, say): the clicks that queued
+                    // meanwhile would each wait out another timeout. They are answered now, as
+                    // not stored, so their redirects fail fast with 503.
+                    while let Ok(pending) = rx.try_recv() {
+                        let _ = pending.done.send(false);
+                    }
                 }
             }
         });
