@@ -712,11 +712,20 @@ async fn apply(
     events: &[Event],
 ) -> AppResult<(u64, i64)> {
     let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+    // Naming the rules lets the lookup use the (organisation, rule, event, recipient) key
+    // instead of reading every award of the organisation.
+    let rule_ids: Vec<Uuid> = org
+        .runs
+        .iter()
+        .filter(|r| only.is_none_or(|id| id == r.rule_id))
+        .map(|r| r.rule_id)
+        .collect();
     let mut done: HashSet<(Uuid, Uuid, Uuid)> = rule_award::Entity::find_in(org_id)
         .select_only()
         .column(rule_award::Column::RuleId)
         .column(rule_award::Column::EventId)
         .column(rule_award::Column::RecipientId)
+        .filter(rule_award::Column::RuleId.is_in(rule_ids))
         .filter(rule_award::Column::EventId.is_in(ids))
         .into_tuple::<(Uuid, Uuid, Uuid)>()
         .all(db)
