@@ -12,6 +12,8 @@
 #      must be in the database after restart.
 #   3. Dashboards: 5,000,000 clicks over 90 days across 10,000 shares, then p50/p95 of the
 #      organisation-wide and manager dashboards over repeated calls.
+#   4. Recognition: 1,000,000 events through the reward-rule engine and the ledger consistency
+#      check (scripts/bench-recognition.sh).
 #
 # Options (environment): BENCH_SECONDS (default 15), BENCH_CLICKS (default 5000000),
 # BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test; set to "off" to skip).
@@ -21,7 +23,7 @@ root=$PWD
 seconds="${BENCH_SECONDS:-15}"
 clicks="${BENCH_CLICKS:-5000000}"
 pg_admin="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
-sections="${BENCH_SECTIONS:-redirect crash dashboards}"
+sections="${BENCH_SECTIONS:-redirect crash dashboards recognition}"
 wants() { [[ " $sections " == *" $1 "* ]]; }
 work=$(mktemp -d)
 results="$root/tests/bench/RESULTS.md"
@@ -196,5 +198,9 @@ done
   echo "dashboard p95 ≤ 20 ms over 5M clicks on both databases."
 } >>"$report"
 cp "$report" "$results"
+# 4. The reward-rule engine (its own script; appends its section to the results).
+if wants recognition; then
+  BENCH_POSTGRES_URL="$pg_admin" "$root/scripts/bench-recognition.sh"
+fi
 echo "==> results written to tests/bench/RESULTS.md"
 cat "$results"

@@ -66,6 +66,16 @@ impl MigrationTrait for Migration {
         ))
         .await?;
 
+        // The inbox is read in (time, id) order among pending events; with the id in the
+        // index the next batch is a range read instead of a sort of everything pending.
+        m.create_index(index(
+            "ix_recognition_events_pending_order",
+            "recognition_events",
+            &["processed_at", "occurred_at", "id"],
+            false,
+        ))
+        .await?;
+
         m.create_table(
             Table::create()
                 .table(Alias::new("processor_leases"))
@@ -83,6 +93,13 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(
+            Index::drop()
+                .name("ix_recognition_events_pending_order")
+                .table(Alias::new("recognition_events"))
+                .to_owned(),
+        )
+        .await?;
         for table in ["processor_leases", "badge_awards", "badges"] {
             m.drop_table(Table::drop().table(Alias::new(table)).to_owned())
                 .await?;

@@ -11,6 +11,7 @@ use chorus_tests::{Backend, Options, TestApp, run_with, smtp::SmtpServer};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
+use uuid::Uuid;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smtp_delivery_with_retry_sqlite() {
@@ -183,5 +184,141 @@ async fn gives_up_visibly_after_max_attempts(backend: Backend) {
             assert_eq!(list["items"].as_array().map(Vec::len), Some(1));
         },
     )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spot_award_emails_sqlite() {
+    spot_award_emails(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spot_award_emails_postgres() {
+    spot_award_emails(Backend::Postgres).await;
+}
+
+/// Spot awards email the recipient ("you received a spot award", unless they turned
+/// recognition emails off) and, above the approval threshold, every administrator.
+async fn spot_award_emails(backend: Backend) {
+    let smtp = SmtpServer::start().await;
+    let options = Options::with(json!({
+        "mail": smtp.config(),
+        "jobs": { "outbox": "* * * * * *", "rules": "off", "badges": "off" },
+    }));
+    run_with(backend, options, |app: TestApp| async move {
+        let admin = app.org_admin("Acme", "admin@acme.test").await;
+        let org = admin.org_id;
+        let boss = app.person(org, "boss@acme.test", &[], None).await;
+        let team = app.team(org, "Sales", None, &[boss.user_id]).await;
+        let ada = app.person(org, "ada@acme.test", &[], Some(team)).await;
+        let bob = app.person(org, "bob@acme.test", &[], Some(team)).await;
+        let (status, _) = app
+            .call(
+                reqwest::Method::PUT,
+                "/api/v1/admin/recognition/settings",
+                admin.token(),
+                Some(json!({
+                    "thanks_max_points": 50, "pair_limit_per_period": 3, "pair_limit_period": "month",
+                    "manager_budget": 1000, "manager_budget_period": "quarter", "spot_approval_threshold": 150,
+                })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = app
+            .call(
+                reqwest::Method::PUT,
+                "/api/v1/me/recognition/preferences",
+                bob.token(),
+                Some(json!({ "email_on_thanks": false })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let award = |to: Uuid, points: i64| {
+            let app = app.clone();
+            let boss = boss.clone();
+            async move {
+                let (status, body) = app
+                    .post(
+                        "/api/v1/spot-awards",
+                        boss.token(),
+                        json!({ "recipient_id": to, "points": points, "reason": "Closed the deal" }),
+                    )
+                    .await;
+                assert_eq!(status, StatusCode::CREATED, "{body}");
+                body
+            }
+        };
+        award(ada.user_id, 100).await;
+        award(bob.user_id, 100).await;
+        let sent = app
+            .eventually(20, "the spot award email", || async {
+                app.last_email_to("ada@acme.test")
+                    .await
+                    .filter(|m| m.status == "sent")
+            })
+            .await;
+        assert_eq!(sent.subject, "You received a spot award");
+        assert!(sent.text_body.contains("100 points"), "{}", sent.text_body);
+        assert!(sent.text_body.contains("Closed the deal"));
+
+        // Above the threshold: administrators are asked; the recipient hears once approved.
+        let big = award(ada.user_id, 200).await;
+        assert_eq!(big["status"], "pending");
+        let pending = app
+            .eventually(20, "the approval request", || async {
+                app.last_email_to("admin@acme.test")
+                    .await
+                    .filter(|m| m.status == "sent")
+            })
+            .await;
+        assert!(pending.subject.contains("waiting for approval"), "{}", pending.subject);
+        assert!(pending.text_body.contains("200 points for ada@acme.test"), "{}", pending.text_body);
+        assert_eq!(
+            outbox::Entity::find()
+                .filter(outbox::Column::ToAddress.eq("ada@acme.test"))
+                .all(app.db())
+                .await
+                .expect("outbox")
+                .len(),
+            1,
+            "nothing to the recipient before approval"
+        );
+        let (status, _) = app
+            .post(
+                &format!("/api/v1/admin/spot-awards/{}/approve", big["id"].as_str().expect("id")),
+                admin.token(),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        app.eventually(20, "the approved award email", || async {
+            let rows = outbox::Entity::find()
+                .filter(outbox::Column::ToAddress.eq("ada@acme.test"))
+                .filter(outbox::Column::Status.eq("sent"))
+                .all(app.db())
+                .await
+                .expect("outbox");
+            (rows.len() == 2).then_some(())
+        })
+        .await;
+        let messages = smtp.messages().await;
+        assert_eq!(
+            messages.iter().filter(|m| m.contains("To: ada@acme.test")).count(),
+            2,
+            "two real deliveries to Ada"
+        );
+        assert!(
+            !messages.iter().any(|m| m.contains("To: bob@acme.test")),
+            "Bob turned recognition emails off"
+        );
+        assert!(
+            outbox::Entity::find()
+                .filter(outbox::Column::ToAddress.eq("bob@acme.test"))
+                .one(app.db())
+                .await
+                .expect("outbox")
+                .is_none()
+        );
+    })
     .await;
 }

@@ -93,7 +93,7 @@ pub fn password_reset(to: &str, name: &str, link: &str, minutes: i64) -> anyhow:
 /// Recognition emails, in an environment of their own so the list above stays untouched.
 static RECOGNITION: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    let templates: [(&str, &str); 7] = [
+    let templates: [(&str, &str); 11] = [
         ("layout.html", include_str!("templates/layout.html")),
         (
             "thanks_received.html",
@@ -118,6 +118,16 @@ static RECOGNITION: LazyLock<Environment<'static>> = LazyLock::new(|| {
         (
             "budget_alert.txt",
             include_str!("templates/budget_alert.txt"),
+        ),
+        ("spot_award.html", include_str!("templates/spot_award.html")),
+        ("spot_award.txt", include_str!("templates/spot_award.txt")),
+        (
+            "spot_award_pending.html",
+            include_str!("templates/spot_award_pending.html"),
+        ),
+        (
+            "spot_award_pending.txt",
+            include_str!("templates/spot_award_pending.txt"),
         ),
     ];
     for (name, source) in templates {
@@ -200,5 +210,37 @@ pub fn budget_alert(
         to,
         format!("Reward rule \"{rule}\" has used its budget"),
         context! { name, rule, budget, link },
+    )
+}
+
+/// A spot award: to its recipient ("you received a spot award") or, when it waits for
+/// approval, to an administrator.
+pub struct SpotAward<'a> {
+    pub name: &'a str,
+    pub manager: &'a str,
+    pub recipient: &'a str,
+    pub points: i64,
+    pub reason: &'a str,
+    pub link: &'a str,
+}
+
+pub fn spot_award(to: &str, a: SpotAward<'_>) -> anyhow::Result<Email> {
+    render_recognition(
+        "spot_award",
+        to,
+        "You received a spot award".to_owned(),
+        context! { name => a.name, manager => a.manager, points => a.points, reason => a.reason, link => a.link },
+    )
+}
+
+pub fn spot_award_pending(to: &str, a: SpotAward<'_>) -> anyhow::Result<Email> {
+    render_recognition(
+        "spot_award_pending",
+        to,
+        format!(
+            "Spot award for {} waiting for approval ({} points)",
+            a.recipient, a.points
+        ),
+        context! { name => a.name, manager => a.manager, recipient => a.recipient, points => a.points, reason => a.reason, link => a.link },
     )
 }

@@ -26,9 +26,11 @@ use super::{
 };
 use crate::{
     audit,
-    entities::{spot_award, user},
+    auth::Role,
+    entities::{spot_award, user, user_role},
     error::{AppError, AppResult, Problem, Validator},
     http::extract::{Admin, AppJson, AppPath, AppQuery, AuthUser, Manager},
+    mail::{outbox, templates},
     state::AppState,
     tenancy::OrgScoped,
 };
@@ -279,12 +281,96 @@ async fn create_award(
     spot_award::Entity::insert(spot_award::ActiveModel::from(model.clone()))
         .exec_without_returning(&txn)
         .await?;
+    let emailed = notify(&txn, &state, &model).await?;
     txn.commit().await?;
+    if emailed {
+        state.outbox_kick.notify_one();
+    }
     let view = views(&state.db, me.org_id, vec![model])
         .await?
         .pop()
         .ok_or(AppError::NotFound)?;
     Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Queues the emails a spot award causes, in the caller's transaction: "you received a spot
+/// award" to the recipient once it is awarded (unless they turned recognition emails off), or
+/// "waiting for approval" to every active administrator while it is pending. Answers whether
+/// anything was queued.
+async fn notify(
+    txn: &DatabaseTransaction,
+    state: &AppState,
+    award: &spot_award::Model,
+) -> AppResult<bool> {
+    let people: std::collections::HashMap<Uuid, user::Model> = user::Entity::find_in(award.org_id)
+        .filter(user::Column::Id.is_in([award.manager_id, award.recipient_id]))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let (Some(manager), Some(recipient)) = (
+        people.get(&award.manager_id),
+        people.get(&award.recipient_id),
+    ) else {
+        return Ok(false);
+    };
+    let base = state
+        .config
+        .public_url()
+        .as_str()
+        .trim_end_matches('/')
+        .to_owned();
+    let mut queued = false;
+    if award.status == AWARDED {
+        if settings::preferences(txn, award.org_id, recipient.id)
+            .await?
+            .email_on_thanks
+        {
+            let email = templates::spot_award(
+                &recipient.email,
+                templates::SpotAward {
+                    name: &recipient.display_name,
+                    manager: &manager.display_name,
+                    recipient: &recipient.display_name,
+                    points: award.points,
+                    reason: &award.reason,
+                    link: &format!("{base}/recognition"),
+                },
+            )?;
+            outbox::enqueue(txn, award.org_id, email).await?;
+            queued = true;
+        }
+    } else if award.status == PENDING {
+        let admins: Vec<Uuid> = user_role::Entity::find_in(award.org_id)
+            .select_only()
+            .column(user_role::Column::UserId)
+            .filter(user_role::Column::Role.eq(Role::Admin.as_str()))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        for admin in user::Entity::find_in(award.org_id)
+            .filter(user::Column::Id.is_in(admins))
+            .filter(user::Column::Status.eq(user::ACTIVE))
+            .all(txn)
+            .await?
+        {
+            let email = templates::spot_award_pending(
+                &admin.email,
+                templates::SpotAward {
+                    name: &admin.display_name,
+                    manager: &manager.display_name,
+                    recipient: &recipient.display_name,
+                    points: award.points,
+                    reason: &award.reason,
+                    link: &format!("{base}/admin/recognition/spot-awards"),
+                },
+            )?;
+            outbox::enqueue(txn, award.org_id, email).await?;
+            queued = true;
+        }
+    }
+    Ok(queued)
 }
 
 /// Spot awards the caller gave (managers), newest first.
@@ -418,7 +504,11 @@ async fn approve_award(
         .explain(json!({ "spot_award_id": id, "manager_id": award.manager_id, "approved_by": admin.user_id })),
     )
     .await?;
+    let emailed = notify(&txn, &state, &award).await?;
     txn.commit().await?;
+    if emailed {
+        state.outbox_kick.notify_one();
+    }
     let view = views(&state.db, admin.org_id, vec![award])
         .await?
         .pop()

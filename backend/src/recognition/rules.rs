@@ -485,6 +485,74 @@ impl Engine {
         Ok(())
     }
 
+    /// Loads, with one query per rule, the cap usage of every (rule, recipient, period) that
+    /// `events` need and that is not known yet, so that deciding a batch asks the database
+    /// nothing more. Usage a rule has in the database is only ever written by the holder of the
+    /// evaluation lease, so what is loaded stays true while it is held.
+    pub async fn preload(
+        &mut self,
+        db: &impl ConnectionTrait,
+        runs: &[RuleRun],
+        org_id: Uuid,
+        events: &[Event],
+    ) -> AppResult<()> {
+        for run in runs {
+            let mut needed: HashMap<(Uuid, String), i64> = HashMap::new();
+            let mut people: HashSet<Uuid> = HashSet::new();
+            let mut span: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+            for event in events.iter().filter(|e| {
+                e.kind == run.document.trigger.event_kind() && e.occurred_at >= run.starts_at
+            }) {
+                for (label, kind) in CAP_PERIODS {
+                    if cap_of(&run.document.caps, label).is_none() {
+                        continue;
+                    }
+                    let period = kind.period(event.occurred_at);
+                    if self.has_usage(run.rule_id, event.user_id, &period.key) {
+                        continue;
+                    }
+                    span = Some(match span {
+                        None => (period.start, period.end),
+                        Some((lo, hi)) => (lo.min(period.start), hi.max(period.end)),
+                    });
+                    people.insert(event.user_id);
+                    needed.insert((event.user_id, period.key), 0);
+                }
+            }
+            let Some((lo, hi)) = span else { continue };
+            let people: Vec<Uuid> = people.into_iter().collect();
+            for chunk in people.chunks(1000) {
+                let rows: Vec<(Uuid, DateTime<Utc>, i64)> = rule_award::Entity::find_in(org_id)
+                    .select_only()
+                    .column(rule_award::Column::RecipientId)
+                    .column(rule_award::Column::OccurredAt)
+                    .column(rule_award::Column::Points)
+                    .filter(rule_award::Column::RuleId.eq(run.rule_id))
+                    .filter(rule_award::Column::RecipientId.is_in(chunk.to_vec()))
+                    .filter(rule_award::Column::OccurredAt.gte(lo))
+                    .filter(rule_award::Column::OccurredAt.lt(hi))
+                    .filter(rule_award::Column::Points.gt(0))
+                    .into_tuple()
+                    .all(db)
+                    .await?;
+                for (recipient, at, points) in rows {
+                    for (label, kind) in CAP_PERIODS {
+                        if cap_of(&run.document.caps, label).is_none() {
+                            continue;
+                        }
+                        if let Some(sum) = needed.get_mut(&(recipient, kind.period(at).key)) {
+                            *sum += points;
+                        }
+                    }
+                }
+            }
+            for ((recipient, key), used) in needed {
+                self.usage.insert((run.rule_id, recipient, key), used);
+            }
+        }
+        Ok(())
+    }
+
     /// Decides one event under one rule version and records the result in the state.
     pub fn decide(&mut self, run: &RuleRun, event: &Event) -> Option<Decision> {
         if event.occurred_at < run.starts_at {
@@ -644,11 +712,20 @@ async fn apply(
     events: &[Event],
 ) -> AppResult<(u64, i64)> {
     let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+    // Naming the rules lets the lookup use the (organisation, rule, event, recipient) key
+    // instead of reading every award of the organisation.
+    let rule_ids: Vec<Uuid> = org
+        .runs
+        .iter()
+        .filter(|r| only.is_none_or(|id| id == r.rule_id))
+        .map(|r| r.rule_id)
+        .collect();
     let mut done: HashSet<(Uuid, Uuid, Uuid)> = rule_award::Entity::find_in(org_id)
         .select_only()
         .column(rule_award::Column::RuleId)
         .column(rule_award::Column::EventId)
         .column(rule_award::Column::RecipientId)
+        .filter(rule_award::Column::RuleId.is_in(rule_ids))
         .filter(rule_award::Column::EventId.is_in(ids))
         .into_tuple::<(Uuid, Uuid, Uuid)>()
         .all(db)
@@ -658,7 +735,13 @@ async fn apply(
     let (mut written, mut total) = (0u64, 0i64);
     let mut postings: Vec<Posting> = Vec::new();
     let mut awards: Vec<(Option<usize>, rule_award::ActiveModel)> = Vec::new();
-    let runs = org.runs.clone();
+    let runs: Vec<RuleRun> = org
+        .runs
+        .iter()
+        .filter(|r| only.is_none_or(|id| id == r.rule_id))
+        .cloned()
+        .collect();
+    org.engine.preload(db, &runs, org_id, events).await?;
     for event in events {
         for run in runs
             .iter()
@@ -818,7 +901,7 @@ async fn alert_exhausted(state: &AppState, org_id: Uuid, rule_id: Uuid) -> AppRe
 }
 
 /// Events evaluated per database transaction.
-pub const BATCH: u64 = 500;
+pub const BATCH: u64 = 2000;
 
 /// The lease a server holds while it evaluates the event inbox.
 const LEASE: &str = "recognition_rules";

@@ -552,7 +552,7 @@ async fn delete_policy(
 /// A person's recognition notification preferences.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Preferences {
-    /// Email me when someone thanks me.
+    /// Email me when someone thanks me or gives me a spot award.
     pub email_on_thanks: bool,
 }
 
