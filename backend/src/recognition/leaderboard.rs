@@ -82,6 +82,7 @@ pub struct LeaderboardQuery {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = RecognitionLeaderboardEntry)]
 pub struct LeaderboardEntry {
     /// Competition rank: equal scores share a rank (1, 2, 2, 4).
     pub rank: u32,
@@ -95,6 +96,7 @@ pub struct LeaderboardEntry {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = RecognitionLeaderboard)]
 pub struct Leaderboard {
     pub metric: Metric,
     pub scope: Scope,

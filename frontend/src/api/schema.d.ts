@@ -2339,29 +2339,6 @@ export interface components {
             /** Format: int64 */
             transactions: number;
         };
-        Leaderboard: {
-            /** Format: int64 */
-            cap?: number | null;
-            entries: components["schemas"]["LeaderboardEntry"][];
-            /** Format: date-time */
-            from: string;
-            me?: null | components["schemas"]["LeaderboardEntry"];
-            /** @description Whether the caller shows their rank; only then is `me` filled in. */
-            me_ranked: boolean;
-            metric: components["schemas"]["Metric"];
-            /** Format: int64 */
-            min_shares: number;
-            /**
-             * Format: int64
-             * @description People ranked (all of whom chose to show their rank).
-             */
-            ranked: number;
-            scope: components["schemas"]["Scope"];
-            /** Format: uuid */
-            team_id?: string | null;
-            /** Format: date-time */
-            to: string;
-        };
         LeaderboardEntry: {
             /** Format: double */
             clicks_per_share: number;
@@ -2596,7 +2573,7 @@ export interface components {
         };
         /** @description A person's recognition notification preferences. */
         Preferences: {
-            /** @description Email me when someone thanks me. */
+            /** @description Email me when someone thanks me or gives me a spot award. */
             email_on_thanks: boolean;
         };
         PreviewInput: {
@@ -2710,6 +2687,50 @@ export interface components {
         ReactionInput: {
             /** @description One of `clap`, `tada`, `heart`, `raised_hands`, `bulb`, `rocket`. */
             emoji: string;
+        };
+        RecognitionLeaderboard: {
+            /** Format: int64 */
+            cap?: number | null;
+            entries: components["schemas"]["RecognitionLeaderboardEntry"][];
+            /** Format: date-time */
+            from: string;
+            me?: null | components["schemas"]["RecognitionLeaderboardEntry"];
+            /** @description Whether the caller shows their rank; only then is `me` filled in. */
+            me_ranked: boolean;
+            metric: components["schemas"]["Metric"];
+            /** Format: int64 */
+            min_shares: number;
+            /**
+             * Format: int64
+             * @description People ranked (all of whom chose to show their rank).
+             */
+            ranked: number;
+            scope: components["schemas"]["Scope"];
+            /** Format: uuid */
+            team_id?: string | null;
+            /** Format: date-time */
+            to: string;
+        };
+        RecognitionLeaderboardEntry: {
+            display_name: string;
+            /** Format: int64 */
+            human_clicks: number;
+            /** Format: int64 */
+            points: number;
+            /**
+             * Format: int32
+             * @description Competition rank: equal scores share a rank (1, 2, 2, 4).
+             */
+            rank: number;
+            /**
+             * Format: double
+             * @description The value ranked on (after the cap).
+             */
+            score: number;
+            /** Format: int64 */
+            shares: number;
+            /** Format: uuid */
+            user_id: string;
         };
         RedemptionList: {
             items: components["schemas"]["RedemptionView"][];
@@ -9741,7 +9762,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Leaderboard"];
+                    "application/json": components["schemas"]["RecognitionLeaderboard"];
                 };
             };
             401: {

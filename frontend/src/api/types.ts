@@ -168,22 +168,9 @@ export type BadgeView = Schemas['BadgeView'];
 export type BadgeList = Schemas['BadgeList'];
 export type BadgeInput = Schemas['BadgeInput'];
 export type BadgeUpdate = Schemas['BadgeUpdate'];
-/**
- * One row of the recognition leaderboard (`GET /recognition/leaderboard`). The server's OpenAPI
- * document names this row and the reach dashboard's row both `LeaderboardEntry`, and the reach
- * one wins, so the generated `Leaderboard.entries` lacks `score` and `points`, which this route
- * does send. Until the server gives the schema its own name, those two fields are added here;
- * everything else comes from the generated types.
- */
-export type RecognitionLeaderboardEntry = Pick<Schemas['LeaderboardEntry'], 'rank' | 'user_id' | 'display_name' | 'human_clicks' | 'shares'> & {
-  score: number;
-  points: number;
-};
 /** The recognition leaderboard (points, clicks, shares), consent-filtered by the server. */
-export type RecognitionLeaderboard = Omit<Schemas['Leaderboard'], 'entries' | 'me'> & {
-  entries: RecognitionLeaderboardEntry[];
-  me?: RecognitionLeaderboardEntry | null;
-};
+export type RecognitionLeaderboard = Schemas['RecognitionLeaderboard'];
+export type RecognitionLeaderboardEntry = Schemas['RecognitionLeaderboardEntry'];
 export type LeaderboardQuery = Omit<NonNullable<operations['get_leaderboard']['parameters']['query']>, 'format'>;
 
 // ---- rules the document does not carry -----------------------------------
