@@ -4,7 +4,11 @@ use chorus_tests::{TestApp, both};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-both! { csv_import_reports_rows_and_applies_valid_ones, team_tree_and_audit_log }
+both! {
+    csv_import_reports_rows_and_applies_valid_ones,
+    team_tree_and_audit_log,
+    directory_finds_active_colleagues_of_own_organisation,
+}
 
 async fn import(app: &TestApp, token: &str, query: &str, csv: &str) -> (StatusCode, Value) {
     let response = app
@@ -167,4 +171,71 @@ async fn team_tree_and_audit_log(app: TestApp) {
             .count(),
         2
     );
+}
+
+async fn directory_finds_active_colleagues_of_own_organisation(app: TestApp) {
+    let admin = app.org_admin("Acme", "admin@acme.test").await;
+    let team = app.team(admin.org_id, "Platform", None, &[]).await;
+    let asker = app.person(admin.org_id, "sam@acme.test", &[], None).await;
+    let ada = app
+        .person(admin.org_id, "ada.lovelace@acme.test", &[], Some(team))
+        .await;
+    let gone = app
+        .person(admin.org_id, "ada.gone@acme.test", &[], None)
+        .await;
+    let other = app.org_admin("Globex", "ada@globex.test").await;
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/users/{}/deactivate", gone.user_id),
+            admin.token(),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // "LOVE" is found in the middle of the address, whatever its case.
+    let (status, found) = app.get("/api/v1/people?q=LOVE", asker.token()).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(
+        found,
+        json!({ "items": [{
+            "id": ada.user_id,
+            "display_name": "ada.lovelace@acme.test",
+            "team_name": "Platform",
+        }] }),
+        "names and teams only, no email or roles"
+    );
+    let (_, found) = app.get("/api/v1/people?q=ada", asker.token()).await;
+    let ids: Vec<&Value> = found["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|p| &p["id"])
+        .collect();
+    assert_eq!(
+        ids,
+        vec![&json!(ada.user_id)],
+        "neither deactivated nor another organisation's"
+    );
+    let (_, found) = app.get("/api/v1/people?q=ada", other.token()).await;
+    assert_eq!(found["items"][0]["id"], json!(other.user_id));
+    assert_eq!(found["items"].as_array().map(Vec::len), Some(1));
+
+    let (_, all) = app.get("/api/v1/people?limit=2", asker.token()).await;
+    assert_eq!(all["items"].as_array().map(Vec::len), Some(2));
+    let (_, all) = app.get("/api/v1/people", asker.token()).await;
+    assert_eq!(
+        all["items"].as_array().map(Vec::len),
+        Some(3),
+        "admin, ada, sam"
+    );
+    for bad in ["?limit=0", "?limit=51", "?limit=ten", "?limit=-1"] {
+        let (status, problem) = app
+            .get(&format!("/api/v1/people{bad}"), asker.token())
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {problem}");
+        assert!(problem["code"].is_string(), "{problem}");
+    }
+    let (status, _) = app.get("/api/v1/people?q=ada", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

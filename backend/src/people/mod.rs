@@ -1,6 +1,7 @@
 //! Organisations, people and teams: the directory every other area builds on.
 
 pub mod audit_routes;
+pub mod directory;
 pub mod import;
 pub mod invitations;
 pub mod orgs;
