@@ -12,6 +12,7 @@ mod leaderboard;
 mod limits;
 mod mail;
 mod matrix;
+mod mydata;
 mod ops;
 mod people;
 mod recognition;

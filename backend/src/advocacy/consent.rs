@@ -10,7 +10,7 @@ use axum::{
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect, TransactionSession, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -157,7 +157,7 @@ async fn view(state: &AppState, user: &AuthUser) -> AppResult<ConsentView> {
 
 /// Writes the current consent and a history event in one transaction.
 pub async fn set_consent(
-    db: &sea_orm::DatabaseConnection,
+    db: &impl TransactionTrait,
     org: Uuid,
     user: Uuid,
     opted_in: bool,

@@ -29,3 +29,5 @@ impl ActiveModelBehavior for ActiveModel {}
 
 pub const ACTIVE: &str = "active";
 pub const DEACTIVATED: &str = "deactivated";
+/// Anonymised at the person's request: never signs in again and is never reactivated.
+pub const DELETED: &str = "deleted";

@@ -4,6 +4,7 @@ pub mod audit_routes;
 pub mod directory;
 pub mod import;
 pub mod invitations;
+pub mod mydata;
 pub mod orgs;
 pub mod teams;
 pub mod users;

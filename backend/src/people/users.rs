@@ -43,7 +43,7 @@ pub struct UserView {
     pub display_name: String,
     pub roles: Vec<Role>,
     pub team_id: Option<Uuid>,
-    /// `active` or `deactivated`.
+    /// `active`, `deactivated` or `deleted`.
     pub status: String,
     pub created_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
@@ -365,6 +365,12 @@ async fn set_status(
     }
     let txn = state.db.begin().await?;
     let before = view(&txn, admin.org_id, id).await?;
+    if before.status == user::DELETED {
+        return Err(AppError::conflict(
+            "account_deleted",
+            "This account was deleted at its owner's request.",
+        ));
+    }
     user::Entity::update_many()
         .col_expr(user::Column::Status, Expr::value(status))
         .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))
