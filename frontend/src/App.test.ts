@@ -125,6 +125,7 @@ describe('App', () => {
       'Rewards',
       'Badges',
       'Leaderboard',
+      'My data',
       'Team reach',
       'Team recognition',
       'People',
@@ -160,6 +161,6 @@ describe('App', () => {
     dispatchEvent(new PopStateEvent('popstate'));
     await vi.waitFor(() => expect(root.querySelector('h1')?.textContent).toBe('You do not have access to this page'));
     const navLabels = [...root.querySelectorAll('nav[aria-label=Main] a')].map((a) => a.textContent);
-    expect(navLabels).toEqual(['Home', 'Share news', 'My shares', 'My impact', 'Networks', 'Advocacy programme', 'Suggest a post', 'Thanks', 'Wallet', 'Rewards', 'Badges', 'Leaderboard']);
+    expect(navLabels).toEqual(['Home', 'Share news', 'My shares', 'My impact', 'Networks', 'Advocacy programme', 'Suggest a post', 'Thanks', 'Wallet', 'Rewards', 'Badges', 'Leaderboard', 'My data']);
   });
 });

@@ -82,6 +82,7 @@ import type {
   IntegrationList,
   InvitationLookup,
   Me,
+  ColleagueList,
   MyImpact,
   Network,
   OptInRequest,
@@ -784,6 +785,19 @@ export function createApiClient(options: ApiClientOptions = {}) {
     },
     me(signal?: AbortSignal): Promise<Me> {
       return request('/api/v1/me', { signal });
+    },
+    /** Active colleagues of the caller's organisation whose name or email contains `q`. */
+    people(q: string, limit: number, signal?: AbortSignal): Promise<ColleagueList> {
+      return request('/api/v1/people', { query: { q, limit }, signal });
+    },
+    /** Everything the platform holds about the signed-in person, as a JSON file. */
+    exportMyData(): Promise<DownloadedFile> {
+      return download('/api/v1/me/data');
+    },
+    /** Delete (anonymise) the signed-in person's account, then forget the session here. */
+    async deleteMyAccount(password: string): Promise<void> {
+      await request<unknown>('/api/v1/me', { method: 'DELETE', body: { password } });
+      endSession('signed_out');
     },
     auth,
     invitations,

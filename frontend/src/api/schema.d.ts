@@ -862,7 +862,12 @@ export interface paths {
         get: operations["me"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete the signed-in person's account: their identity is anonymised, their sessions end,
+         *     they are opted out of advocacy and their linked networks are removed. Shares, reach, thanks
+         *     and the points ledger stay, attributed to "Deleted user".
+         */
+        delete: operations["delete_my_account"];
         options?: never;
         head?: never;
         /** Change the signed-in user's display name. */
@@ -933,6 +938,23 @@ export interface paths {
          *     (including the current weekly sharing streak).
          */
         get: operations["my_badges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download everything the platform holds about the signed-in person as JSON. */
+        get: operations["export_my_data"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1122,6 +1144,23 @@ export interface paths {
         };
         /** The caller's wallet: earned points, points on hold and this period's giving allowance. */
         get: operations["wallet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/people": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find active colleagues of the caller's organisation by name or email. */
+        get: operations["search_people"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2056,6 +2095,16 @@ export interface components {
             current_password: string;
             new_password: string;
         };
+        /** @description A colleague as every member of the organisation sees them. */
+        Colleague: {
+            display_name: string;
+            /** Format: uuid */
+            id: string;
+            team_name?: string | null;
+        };
+        ColleagueList: {
+            items: components["schemas"]["Colleague"][];
+        };
         CompanyValue: {
             active: boolean;
             description: string;
@@ -2159,6 +2208,10 @@ export interface components {
             definition: string;
             /** @description `potential` or `measured`. */
             tier: string;
+        };
+        DeleteAccountRequest: {
+            /** @description The current password, to confirm it is really the account's owner asking. */
+            password: string;
         };
         Economy: {
             by_kind: components["schemas"]["KindTotal"][];
@@ -2424,6 +2477,32 @@ export interface components {
              */
             items: components["schemas"]["MyBadge"][];
             stats: components["schemas"]["Stats"];
+        };
+        /** @description Everything the platform holds about the caller; each list holds rows as stored. */
+        MyData: {
+            advocacy: Record<string, never>;
+            /** @description Audit entries the person caused or that concern their account. */
+            audit_entries: Record<string, never>[];
+            badges: Record<string, never>[];
+            consent_history: Record<string, never>[];
+            engagement_reports: Record<string, never>[];
+            /** Format: date-time */
+            exported_at: string;
+            ledger_accounts: Record<string, never>[];
+            ledger_entries: Record<string, never>[];
+            ledger_transactions: Record<string, never>[];
+            managed_team_ids: string[];
+            network_profiles: Record<string, never>[];
+            notification_preferences: Record<string, never>;
+            profile: Record<string, never>;
+            redemptions: Record<string, never>[];
+            roles: string[];
+            /** @description Shares with their reach totals (`reach`, absent before the first click). */
+            shares: Record<string, never>[];
+            spot_awards_received: Record<string, never>[];
+            team: Record<string, never>;
+            thanks_given: Record<string, never>[];
+            thanks_received: Record<string, never>[];
         };
         MyImpact: {
             by_day: components["schemas"]["Row"][];
@@ -3369,7 +3448,7 @@ export interface components {
             /** Format: date-time */
             last_login_at?: string | null;
             roles: components["schemas"]["Role"][];
-            /** @description `active` or `deactivated`. */
+            /** @description `active`, `deactivated` or `deleted`. */
             status: string;
             /** Format: uuid */
             team_id?: string | null;
@@ -7855,6 +7934,89 @@ export interface operations {
             };
         };
     };
+    delete_my_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeleteAccountRequest"];
+            };
+        };
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not well-formed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of the documented media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client or account; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     update_me: {
         parameters: {
             query?: never;
@@ -8215,6 +8377,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MyBadges"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_my_data: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyData"];
                 };
             };
             401: {
@@ -8934,6 +9132,58 @@ export interface operations {
             };
             /** @description The request took too long */
             408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    search_people: {
+        parameters: {
+            query?: {
+                /** @description At most this many people (1 to 50, default 20). */
+                limit?: number;
+                /**
+                 * @description Text found anywhere in a display name or email address (case-insensitive); empty or
+                 *     absent lists people alphabetically.
+                 */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ColleagueList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

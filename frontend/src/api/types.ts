@@ -43,6 +43,9 @@ export type Invitation = Schemas['InvitationView'];
 
 export type Organisation = Schemas['OrganisationSummary'];
 export type Me = Schemas['MeResponse'];
+/** A colleague as the directory shows them (name and team only). */
+export type Colleague = Schemas['Colleague'];
+export type ColleagueList = Schemas['ColleagueList'];
 
 // ---- admin ---------------------------------------------------------------
 

@@ -12,7 +12,7 @@ export function CsvButton({ query, what }: { query: ReachExportQuery; what: stri
  * Download a CSV the API answers (through the client: it needs the bearer token). `name` is the
  * file name to save under; null keeps the one the server suggests.
  */
-export function DownloadCsvButton({ load, name, what }: { load: () => Promise<DownloadedFile>; name: string | null; what: string }) {
+export function DownloadCsvButton({ load, name, what, label = 'Download CSV' }: { load: () => Promise<DownloadedFile>; name: string | null; what: string; label?: string }) {
   const [state, setState] = useState<{ kind: 'idle' } | { kind: 'pending' } | { kind: 'done'; name: string } | { kind: 'error'; message: string }>({
     kind: 'idle',
   });
@@ -30,7 +30,7 @@ export function DownloadCsvButton({ load, name, what }: { load: () => Promise<Do
   return (
     <span class="csv">
       <button type="button" class="button button-secondary button-small" onClick={() => void download()} disabled={state.kind === 'pending'}>
-        {state.kind === 'pending' ? 'Preparing…' : 'Download CSV'}
+        {state.kind === 'pending' ? 'Preparing…' : label}
         <span class="visually-hidden"> of {what}</span>
       </button>
       <span class={state.kind === 'error' ? 'csv-status field-error' : 'csv-status visually-hidden'} role="status">

@@ -2,7 +2,10 @@ import { useEffect, useId, useState } from 'preact/hooks';
 import { isAbortError, toApiError, type ApiError } from '../api/client';
 import type { Me } from '../api/types';
 import { ErrorAlert } from '../ui/feedback';
-import { matchPeople, searchOrganisation, type Person } from './people';
+import { matchPeople, type Person } from './people';
+
+/** Milliseconds of quiet typing before the directory is asked. */
+export const SEARCH_DELAY_MS = 250;
 
 /** The `index`-th result button of the picker that holds `from` (negative counts from the end). */
 function optionAt(from: Element, index: number): HTMLButtonElement | undefined {
@@ -25,15 +28,15 @@ function moveFocus(e: KeyboardEvent) {
 }
 
 /**
- * Pick a colleague by typing part of their name. Administrators search the organisation;
- * otherwise the search runs over `people` (what the API already shows this person).
+ * Pick a colleague by typing part of their name. With `search`, the input (debounced) is sent
+ * to it, e.g. the colleague directory; otherwise the search runs over `people`.
  */
 export function PersonPicker({
-  me,
   label,
   value,
   onChange,
-  people,
+  people = null,
+  search,
   hint,
   error,
 }: {
@@ -41,8 +44,10 @@ export function PersonPicker({
   label: string;
   value: Person | null;
   onChange: (person: Person | null) => void;
-  /** Candidates for non-administrators; `null` while they load. */
-  people: readonly Person[] | null;
+  /** Candidates matched locally when there is no `search`; `null` while they load. */
+  people?: readonly Person[] | null;
+  /** Asks a server for the people matching the text. */
+  search?: (q: string, signal: AbortSignal) => Promise<Person[]>;
   hint?: string;
   error?: string | undefined;
 }) {
@@ -50,7 +55,7 @@ export function PersonPicker({
   const [q, setQ] = useState('');
   const [found, setFound] = useState<Person[]>([]);
   const [searchError, setSearchError] = useState<ApiError | null>(null);
-  const isAdmin = me.roles.includes('admin');
+  const remote = search !== undefined;
 
   useEffect(() => {
     setSearchError(null);
@@ -58,24 +63,24 @@ export function PersonPicker({
       setFound([]);
       return;
     }
-    if (!isAdmin) {
+    if (!search) {
       setFound(matchPeople(people ?? [], q));
       return;
     }
     const controller = new AbortController();
     const timer = setTimeout(() => {
-      searchOrganisation(me, q.trim(), controller.signal).then(
-        (result) => setFound(result.slice(0, 10)),
+      search(q.trim(), controller.signal).then(
+        (result) => setFound(result),
         (err: unknown) => {
           if (!isAbortError(err)) setSearchError(toApiError(err));
         },
       );
-    }, 200);
+    }, SEARCH_DELAY_MS);
     return () => {
       clearTimeout(timer);
       controller.abort();
     };
-  }, [q, isAdmin, people]);
+  }, [q, search, people]);
 
   if (value) {
     return (
@@ -101,7 +106,7 @@ export function PersonPicker({
     );
   }
 
-  const hintText = hint ?? (isAdmin ? 'Type the start of a name or email address, then pick from the list (arrow keys move through it).' : 'Type part of a name, then pick from the list. You can find colleagues who appear on the thanks wall, in your thanks, or in teams you manage.');
+  const hintText = hint ?? (remote ? 'Type part of a name or email address, then pick from the list (arrow keys move through it).' : 'Type part of a name, then pick from the list.');
   const describedBy = [`${id}-hint`, error ? `${id}-error` : ''].filter(Boolean).join(' ');
   return (
     <div class="field person-picker">
@@ -137,7 +142,7 @@ export function PersonPicker({
             {found.length === 0 ? 'No one found' : `${found.length} found`}
           </p>
         ) : null}
-        {q.trim() && found.length === 0 && (isAdmin || people !== null) ? <p class="muted">No one found for “{q.trim()}”.</p> : null}
+        {q.trim() && found.length === 0 && (remote || people !== null) ? <p class="muted">No one found for “{q.trim()}”.</p> : null}
         {found.length ? (
           <ul class="person-results" aria-label={`People matching “${q.trim()}”`} onKeyDown={moveFocus}>
             {found.map((p) => (

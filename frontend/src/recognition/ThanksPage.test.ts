@@ -1,6 +1,6 @@
 // Giving thanks through the real app shell, router and API client against a scripted server:
-// the colleague is found among the people the API already shows (the wall), the allowance is
-// checked on the page, and the request carries exactly what was chosen.
+// the colleague is found through the colleague directory (debounced, the caller left out), the
+// allowance is checked on the page, and the request carries exactly what was chosen.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { button, field, json, mountApp, tick, type } from '../testing/app';
 
@@ -28,6 +28,12 @@ const WALL_ITEM = {
   reactions: { clap: 2 },
 };
 
+const DIRECTORY = [
+  { id: 'u-1', display_name: 'Emma Employee', team_name: 'Growth' },
+  { id: 'u-2', display_name: 'Bo Chen', team_name: 'Platform' },
+  { id: 'u-3', display_name: 'Cho Park', team_name: null },
+];
+
 const WALLET = {
   earned: 0,
   held: 0,
@@ -40,9 +46,16 @@ let unmount: (() => void) | undefined;
 afterEach(() => unmount?.());
 
 describe('giving thanks', () => {
-  it('finds a colleague from the wall, checks the allowance, and sends what was chosen', async () => {
+  it('finds a colleague in the directory, checks the allowance, and sends what was chosen', async () => {
     const sent: unknown[] = [];
-    const app = await mountApp('/thanks', (path, method, body) => {
+    const searches: string[] = [];
+    const app = await mountApp('/thanks', (path, method, body, url) => {
+      if (path === '/api/v1/people') {
+        const query = new URL(url, 'http://localhost').searchParams;
+        const q = (query.get('q') ?? '').toLowerCase();
+        searches.push(q);
+        return json(200, { items: DIRECTORY.filter((p) => p.display_name.toLowerCase().includes(q)).slice(0, Number(query.get('limit'))) });
+      }
       if (path === '/api/v1/me') return json(200, ME);
       if (path === '/api/v1/thanks/wall') return json(200, { items: [WALL_ITEM] });
       if (path === '/api/v1/me/thanks') return json(200, { items: [] });
@@ -64,14 +77,18 @@ describe('giving thanks', () => {
     const values = [...field<HTMLSelectElement>('Company value (optional)').options].map((o) => o.textContent);
     expect(values).toEqual(['No value', 'Customer first']);
 
-    // Someone the API never showed this person cannot be found; a wall recipient can.
+    // The directory is asked once typing pauses; the caller is never offered.
     const search = field<HTMLInputElement>('Who do you want to thank?');
     await type(search, 'zed');
     await vi.waitFor(() => expect(root.textContent).toContain('No one found for “zed”.'));
+    await type(search, 'e');
+    await vi.waitFor(() => expect(searches.at(-1)).toBe('e'));
+    await vi.waitFor(() => button('Bo Chen Platform'));
+    expect(root.querySelector('.person-results')?.textContent).not.toContain('Emma');
     await type(search, 'ch');
-    await vi.waitFor(() => button('Bo Chen'));
-    expect(() => button('Emma Employee')).toThrow();
-    button('Bo Chen').click();
+    await vi.waitFor(() => expect(root.textContent).toContain('Platform'));
+    await vi.waitFor(() => button('Cho Park'));
+    button('Bo Chen Platform').click();
     await vi.waitFor(() => expect(root.querySelector('.picked-person')?.textContent).toContain('Bo Chen'));
 
     // More points than are left is refused on the page; nothing is sent.

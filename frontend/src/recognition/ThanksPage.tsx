@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useCallback, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, toApiError, type ApiError } from '../api/client';
 import type { Me, ThanksView } from '../api/types';
@@ -6,12 +6,12 @@ import { DownloadCsvButton } from '../impact/CsvButton';
 import { withQuery } from '../impact/window';
 import type { ViewProps } from '../shell/routes';
 import { SelectField, TextAreaField, TextField } from '../ui/Field';
-import { Alert, EmptyState, ErrorAlert, ErrorState } from '../ui/feedback';
+import { Alert, EmptyState, ErrorAlert } from '../ui/feedback';
 import { formatDateTime, formatNumber } from '../ui/format';
 import { PageHeader } from '../ui/PageHeader';
 import { ResourceState } from './parts';
 import { useResource } from '../ui/useResource';
-import { knownColleagues, type Person } from './people';
+import { searchColleagues, type Person } from './people';
 import { PersonPicker } from './PersonPicker';
 import { parseWhole } from './rule';
 
@@ -106,10 +106,9 @@ export function ThanksPage({ me }: ViewProps) {
 }
 
 function GiveThanks({ me, onSent }: { me: Me; onSent: (t: ThanksView) => void }) {
-  const isAdmin = me.roles.includes('admin');
   const wallet = useResource((signal) => api.recognition.wallet(signal), []);
   const values = useResource((signal) => api.recognition.values(signal), []);
-  const colleagues = useResource((signal) => (isAdmin ? Promise.resolve([]) : knownColleagues(me, signal)), [isAdmin]);
+  const search = useCallback((q: string, signal: AbortSignal) => searchColleagues(me, q, signal), [me.id]);
   const [recipient, setRecipient] = useState<Person | null>(null);
   const [valueId, setValueId] = useState('');
   const [points, setPoints] = useState('0');
@@ -153,10 +152,9 @@ function GiveThanks({ me, onSent }: { me: Me; onSent: (t: ThanksView) => void })
   return (
     <section class="card" aria-labelledby="give-thanks-heading">
       <h2 id="give-thanks-heading">Say thanks</h2>
-      {colleagues.status === 'error' ? <ErrorState error={colleagues.error} onRetry={colleagues.reload} title="Colleagues could not be loaded" /> : null}
       <form class="form-grid" onSubmit={submit} noValidate aria-busy={pending}>
         <ErrorAlert error={error && !error.hasFieldErrors ? error : null} title="The thanks was not sent" />
-        <PersonPicker me={me} label="Who do you want to thank?" value={recipient} onChange={setRecipient} people={colleagues.status === 'ready' ? colleagues.data : null} error={fieldError('recipient_id')} />
+        <PersonPicker me={me} label="Who do you want to thank?" value={recipient} onChange={setRecipient} search={search} error={fieldError('recipient_id')} />
         <SelectField label="Company value (optional)" value={valueId} onValue={setValueId} options={valueOptions} error={fieldError('value_id')} />
         <TextField
           label="Points"

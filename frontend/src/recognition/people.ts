@@ -1,10 +1,9 @@
-// Finding a colleague to thank. Administrators search the whole organisation (`/users?q=`).
-// Everyone else finds the people the API already shows them: givers and recipients on the
-// thanks wall and in their own thanks, and — for managers — the members of the teams they
-// manage. No view ever asks for people the API would not give this person.
+// Finding a colleague. Thanks search the organisation's colleague directory (`/people?q=`),
+// which answers names and teams of active people only. Spot awards pick among the members of
+// the teams a manager manages, matched locally.
 
 import { api } from '../api/client';
-import type { Me, ThanksView } from '../api/types';
+import type { ColleagueList, Me, ThanksView } from '../api/types';
 
 export interface Person {
   id: string;
@@ -51,17 +50,23 @@ export function matchPeople(people: readonly Person[], q: string, limit = 10): P
   return scored.slice(0, limit).map((s) => s.p);
 }
 
-/** The colleagues a non-administrator can find (loaded once per view). */
-export async function knownColleagues(me: Me, signal?: AbortSignal): Promise<Person[]> {
-  const [wall, received, given] = await Promise.all([
-    api.recognition.wall({ limit: 100, offset: 0 }, signal),
-    api.recognition.myThanks('received', signal),
-    api.recognition.myThanks('given', signal),
-  ]);
-  const lists: Person[][] = [];
-  if (me.roles.includes('manager')) lists.push(await teamMembers(signal));
-  lists.push(peopleFromThanks([received.items, given.items, wall.items]));
-  return mergePeople(lists, me.id);
+/** How many colleagues one directory search shows. */
+export const SEARCH_LIMIT = 10;
+
+/** Directory answers as picker entries (team as the second line), leaving out `exclude`. */
+export function colleaguesToPeople(list: ColleagueList, exclude: string): Person[] {
+  return list.items
+    .filter((c) => c.id !== exclude)
+    .map((c) => (c.team_name ? { id: c.id, name: c.display_name, detail: c.team_name } : { id: c.id, name: c.display_name }));
+}
+
+/**
+ * Searches the organisation's colleague directory (name or email containing `q`) for anyone
+ * but `me`; one extra is asked for so that leaving the caller out still fills the list.
+ */
+export async function searchColleagues(me: Me, q: string, signal?: AbortSignal): Promise<Person[]> {
+  const list = await api.people(q.trim(), SEARCH_LIMIT + 1, signal);
+  return colleaguesToPeople(list, me.id).slice(0, SEARCH_LIMIT);
 }
 
 /** Members of the teams the signed-in manager manages (and the teams below them). */
@@ -71,10 +76,4 @@ export async function teamMembers(signal?: AbortSignal): Promise<Person[]> {
   return details.flatMap((team) =>
     team.members.filter((m) => m.status === 'active').map((m) => ({ id: m.id, name: m.display_name, detail: team.name })),
   );
-}
-
-/** Administrators: people whose name or email starts with `q`. */
-export async function searchOrganisation(me: Me, q: string, signal?: AbortSignal): Promise<Person[]> {
-  const users = await api.admin.searchUsers(q, signal);
-  return users.items.filter((u) => u.id !== me.id).map((u) => ({ id: u.id, name: u.display_name, detail: u.email }));
 }

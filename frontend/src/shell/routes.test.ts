@@ -31,7 +31,7 @@ describe('route table', () => {
 
   it('gives each role its pages: employees share, managers see team reach, editors and admins their tools', () => {
     const open = (roles: Me['roles']) => SHELL_ROUTES.filter((r) => !r.hidden && canOpen(r, me(roles))).map((r) => r.path);
-    expect(open(['employee'])).toEqual(['/', '/feed', '/shares', '/impact', '/networks', '/advocacy', '/suggest', '/thanks', '/wallet', '/rewards', '/badges', '/leaderboard']);
+    expect(open(['employee'])).toEqual(['/', '/feed', '/shares', '/impact', '/networks', '/advocacy', '/suggest', '/thanks', '/wallet', '/rewards', '/badges', '/leaderboard', '/my-data']);
     expect(open(['employee', 'manager'])).toEqual(expect.arrayContaining(['/team-reach', '/team-recognition']));
     expect(open(['employee', 'editor'])).toEqual(expect.arrayContaining(['/content', '/content/campaigns', '/content/suggestions']));
     expect(open(['employee', 'admin'])).toEqual(expect.arrayContaining(['/team-reach', '/admin/programme', '/admin/emv', '/admin/integrations', '/admin/rules', '/admin/recognition', '/admin/rewards', '/admin/badges', '/admin/approvals']));

@@ -67,6 +67,7 @@ const ApprovalsPage = lazyView(() => import('../recognition/ApprovalsPage').then
 const BadgesPage = lazyView(() => import('../recognition/BadgesPage').then((m) => m.BadgesPage), 'Loading your badges…');
 const LeaderboardPage = lazyView<ViewProps>(() => import('../recognition/LeaderboardPage').then((m) => m.LeaderboardPage), 'Loading the leaderboard…');
 const BadgesAdminPage = lazyView(() => import('../recognition/BadgesAdminPage').then((m) => m.BadgesAdminPage), 'Loading badges…');
+const MyDataPage = lazyView<ViewProps>(() => import('../me/MyDataPage').then((m) => m.MyDataPage), 'Loading…');
 const IntegrationsPage = lazyView(() => import('../admin/IntegrationsPage').then((m) => m.IntegrationsPage), 'Loading integrations…');
 
 export const SHELL_ROUTES: readonly ShellRoute[] = [
@@ -82,6 +83,7 @@ export const SHELL_ROUTES: readonly ShellRoute[] = [
   { path: '/rewards', label: 'Rewards', section: 'employee', roles: null, view: RewardsPage },
   { path: '/badges', label: 'Badges', section: 'employee', roles: PARTICIPANTS, view: BadgesPage },
   { path: '/leaderboard', label: 'Leaderboard', section: 'employee', roles: PARTICIPANTS, view: LeaderboardPage },
+  { path: '/my-data', label: 'My data', section: 'employee', roles: null, view: MyDataPage },
   { path: '/team-reach', label: 'Team reach', section: 'manager', roles: ['manager', 'admin'], view: TeamReachPage },
   { path: '/team-recognition', label: 'Team recognition', section: 'manager', roles: ['manager', 'admin'], view: TeamRecognitionPage },
   { path: '/content', label: 'Posts', section: 'editor', roles: ['editor'], view: PostsPage },
