@@ -187,6 +187,12 @@ async fn deleting_my_account_anonymises_it(app: TestApp) {
     );
     let (_, bobs) = app.get("/api/v1/me/data", bob.token()).await;
     assert_eq!(bobs["thanks_received"][0]["giver_id"], json!(ada.user_id));
+    let (status, received) = app
+        .get("/api/v1/me/thanks?direction=received", bob.token())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{received}");
+    assert_eq!(received["items"][0]["giver_name"], "Deleted user");
+    assert_eq!(received["items"][0]["message"], "Thanks for the demo!");
     // Bob's share and the directory: Ada is gone from the directory, Bob's rows are intact.
     assert_eq!(ids(&bobs["shares"]), vec![bob.user_id.to_string()]);
     let (_, found) = app.get("/api/v1/people?q=ada", bob.token()).await;

@@ -476,10 +476,6 @@ export function createApiClient(options: ApiClientOptions = {}) {
     createInvitation(body: CreateInvitationRequest): Promise<unknown> {
       return request('/api/v1/invitations', { method: 'POST', body });
     },
-    /** People whose name or email starts with `q` (administrators). */
-    searchUsers(q: string, signal?: AbortSignal): Promise<UserList> {
-      return request('/api/v1/users', { query: { q, status: 'active', limit: 20 }, signal });
-    },
     /** A team with its members (administrators and the team's managers). */
     team(id: Uuid, signal?: AbortSignal): Promise<TeamDetail> {
       return request(`/api/v1/teams/${encodeURIComponent(id)}`, { signal });

@@ -3,32 +3,13 @@
 // the teams a manager manages, matched locally.
 
 import { api } from '../api/client';
-import type { ColleagueList, Me, ThanksView } from '../api/types';
+import type { ColleagueList, Me } from '../api/types';
 
 export interface Person {
   id: string;
   name: string;
   /** A second line (email, team), when known. */
   detail?: string;
-}
-
-/** The distinct people in lists of thanks (givers and recipients), by id. */
-export function peopleFromThanks(lists: readonly (readonly ThanksView[])[]): Person[] {
-  const byId = new Map<string, Person>();
-  for (const list of lists) {
-    for (const t of list) {
-      if (!byId.has(t.giver_id)) byId.set(t.giver_id, { id: t.giver_id, name: t.giver_name });
-      if (!byId.has(t.recipient_id)) byId.set(t.recipient_id, { id: t.recipient_id, name: t.recipient_name });
-    }
-  }
-  return [...byId.values()];
-}
-
-/** Merges lists of people (the first one seen wins), leaving out `exclude` (the caller). */
-export function mergePeople(lists: readonly (readonly Person[])[], exclude: string): Person[] {
-  const byId = new Map<string, Person>();
-  for (const list of lists) for (const p of list) if (p.id !== exclude && !byId.has(p.id)) byId.set(p.id, p);
-  return [...byId.values()];
 }
 
 /**
