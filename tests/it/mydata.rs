@@ -208,6 +208,18 @@ async fn deleting_my_account_anonymises_it(app: TestApp) {
     assert_eq!(status, StatusCode::CONFLICT);
     let (_, log) = app.get("/api/v1/audit-log", admin.token()).await;
     assert!(log.to_string().contains("user.delete"), "{log}");
+    // The only administrator cannot leave the organisation without one.
+    let (status, problem) = app
+        .call(
+            Method::DELETE,
+            "/api/v1/me",
+            admin.token(),
+            Some(json!({ "password": chorus_tests::PASSWORD })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["code"], "last_admin");
+    assert_eq!(app.get("/api/v1/me", admin.token()).await.0, StatusCode::OK);
     let report = ledger::check(db, None).await.expect("check");
     assert!(report.consistent, "{report:?}");
 }

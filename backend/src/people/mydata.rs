@@ -6,8 +6,8 @@
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::Utc;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select, TransactionTrait,
-    sea_query::Expr,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Select,
+    TransactionTrait, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -18,14 +18,14 @@ use uuid::Uuid;
 use crate::{
     advocacy::consent,
     audit,
-    auth::{password, tokens},
+    auth::{Role, password, tokens},
     entities::{
         advocate, audit_log, badge_award, consent_event, engagement_report, network_profile,
         one_time_token, points_account, points_entry, points_transaction, recognition_preference,
-        redemption, share, share_reach, spot_award, team, team_manager, thanks, user,
+        redemption, share, share_reach, spot_award, team, team_manager, thanks, user, user_role,
     },
     error::{AppError, AppResult, Problem},
-    http::extract::{AppJson, AuthUser},
+    http::extract::{AppJson, AuthUser, ClientIp},
     state::AppState,
     tenancy::OrgScoped,
 };
@@ -269,6 +269,22 @@ async fn export_my_data(State(state): State<AppState>, me: AuthUser) -> AppResul
     Ok(Json(export))
 }
 
+/// Active people holding the admin role in the organisation.
+async fn active_admins(db: &impl ConnectionTrait, org: Uuid) -> AppResult<u64> {
+    let ids: Vec<Uuid> = user_role::Entity::find_in(org)
+        .filter(user_role::Column::Role.eq(Role::Admin.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.user_id)
+        .collect();
+    Ok(user::Entity::find_in(org)
+        .filter(user::Column::Id.is_in(ids))
+        .filter(user::Column::Status.eq(user::ACTIVE))
+        .count(db)
+        .await?)
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DeleteAccountRequest {
     /// The current password, to confirm it is really the account's owner asking.
@@ -279,12 +295,15 @@ pub struct DeleteAccountRequest {
 /// they are opted out of advocacy and their linked networks are removed. Shares, reach, thanks
 /// and the points ledger stay, attributed to "Deleted user".
 #[utoipa::path(delete, path = "/api/v1/me", tag = "me", security(("bearer" = [])), request_body = DeleteAccountRequest,
-    responses((status = 204, description = "Deleted"), (status = 401, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 204, description = "Deleted"), (status = 401, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn delete_my_account(
     State(state): State<AppState>,
     me: AuthUser,
+    ClientIp(ip): ClientIp,
     AppJson(body): AppJson<DeleteAccountRequest>,
 ) -> AppResult<StatusCode> {
+    // Password guesses here count like sign-in attempts.
+    state.limiter.check(&me.email, ip)?;
     let account = user::Entity::find_one_in(me.org_id, me.user_id)
         .one(&state.db)
         .await?
@@ -296,6 +315,12 @@ async fn delete_my_account(
     }
     let now = Utc::now();
     let txn = state.db.begin().await?;
+    if me.has(Role::Admin) && active_admins(&txn, me.org_id).await? <= 1 {
+        return Err(AppError::conflict(
+            "last_admin",
+            "You are the organisation's only administrator; make someone else an administrator first.",
+        ));
+    }
     user::Entity::update_many()
         .col_expr(user::Column::Status, Expr::value(user::DELETED))
         .col_expr(
