@@ -87,7 +87,8 @@ describe('recognition on a fresh organisation', () => {
     await page.getByLabel('Who do you want to thank?').fill('bo');
     await page.getByRole('button', { name: RECIPIENT.name }).waitFor();
     await page.keyboard.press('ArrowDown');
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), RECIPIENT.name);
+    // The colleague directory shows each person's team under their name.
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), `${RECIPIENT.name} Support`);
     await page.keyboard.press('Enter');
     await page.getByRole('button', { name: 'Change who do you want to thank?' }).waitFor();
     await page.getByLabel('Company value (optional)').selectOption({ label: VALUE });
