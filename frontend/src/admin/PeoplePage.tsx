@@ -132,7 +132,7 @@ function PeopleTable({
                 <td>{teamName(user.team_id)}</td>
                 <td>
                   <span class={user.status === 'active' ? 'status status-active' : 'status status-inactive'}>
-                    {user.status === 'active' ? 'Active' : 'Deactivated'}
+                    {user.status === 'active' ? 'Active' : user.status === 'deleted' ? 'Deleted' : 'Deactivated'}
                   </span>
                 </td>
                 <td>

@@ -50,7 +50,7 @@ export type ColleagueList = Schemas['ColleagueList'];
 // ---- admin ---------------------------------------------------------------
 
 export type UserSummary = Schemas['UserView'];
-/** `active` or `deactivated` (the document types it as a plain string). */
+/** `active`, `deactivated` or `deleted` (the document types it as a plain string). */
 export type UserStatus = UserSummary['status'];
 /** One page of people, with the total across all pages. */
 export type UserList = Schemas['UserList'];
