@@ -1008,16 +1008,7 @@ async fn leaderboard(
     if stats.len() < k {
         return Ok(Vec::new());
     }
-    let names: BTreeMap<Uuid, String> = user::Entity::find_in(org)
-        .select_only()
-        .column(user::Column::Id)
-        .column(user::Column::DisplayName)
-        .filter(user::Column::Id.is_in(stats.keys().copied()))
-        .into_tuple()
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .collect();
+    let names = crate::people::users::display_names(&state.db, org, stats.keys().copied()).await?;
     let mut entries: Vec<LeaderboardEntry> = stats
         .into_iter()
         .map(|(user_id, (shares, clicks))| LeaderboardEntry {

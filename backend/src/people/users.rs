@@ -196,6 +196,28 @@ async fn roles_by_user(
     Ok(map)
 }
 
+/// Display names of people of an organisation, by id (ids of other organisations are absent).
+pub async fn display_names(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> AppResult<std::collections::HashMap<Uuid, String>> {
+    let ids: Vec<Uuid> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    Ok(user::Entity::find_in(org_id)
+        .select_only()
+        .column(user::Column::Id)
+        .column(user::Column::DisplayName)
+        .filter(user::Column::Id.is_in(ids))
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 pub async fn views(
     db: &impl ConnectionTrait,
     org_id: Uuid,

@@ -102,20 +102,7 @@ async fn views(
     rows: Vec<spot_award::Model>,
 ) -> AppResult<Vec<SpotAwardView>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.recipient_id).collect();
-    let names: std::collections::HashMap<Uuid, String> = if ids.is_empty() {
-        Default::default()
-    } else {
-        user::Entity::find_in(org_id)
-            .select_only()
-            .column(user::Column::Id)
-            .column(user::Column::DisplayName)
-            .filter(user::Column::Id.is_in(ids))
-            .into_tuple::<(Uuid, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect()
-    };
+    let names = crate::people::users::display_names(db, org_id, ids).await?;
     Ok(rows
         .into_iter()
         .map(|a| SpotAwardView {

@@ -375,20 +375,7 @@ async fn redemption_views(
         .map(|r| (r.id, r.name))
         .collect();
     let ids: Vec<Uuid> = rows.iter().map(|r| r.user_id).collect();
-    let people: std::collections::HashMap<Uuid, String> = if ids.is_empty() {
-        Default::default()
-    } else {
-        user::Entity::find_in(org_id)
-            .select_only()
-            .column(user::Column::Id)
-            .column(user::Column::DisplayName)
-            .filter(user::Column::Id.is_in(ids))
-            .into_tuple::<(Uuid, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect()
-    };
+    let people = crate::people::users::display_names(db, org_id, ids).await?;
     Ok(rows
         .into_iter()
         .map(|r| RedemptionView {

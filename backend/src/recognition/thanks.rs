@@ -206,27 +206,6 @@ pub async fn fund_period_account(
     Ok((account, funded))
 }
 
-async fn names(
-    db: &impl ConnectionTrait,
-    org_id: Uuid,
-    ids: impl IntoIterator<Item = Uuid>,
-) -> AppResult<HashMap<Uuid, String>> {
-    let ids: Vec<Uuid> = ids.into_iter().collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(user::Entity::find_in(org_id)
-        .select_only()
-        .column(user::Column::Id)
-        .column(user::Column::DisplayName)
-        .filter(user::Column::Id.is_in(ids))
-        .into_tuple::<(Uuid, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect())
-}
-
 /// Turns rows into views with names, value names and reactions.
 pub async fn views(
     db: &impl ConnectionTrait,
@@ -234,7 +213,7 @@ pub async fn views(
     viewer: Uuid,
     rows: Vec<thanks::Model>,
 ) -> AppResult<Vec<ThanksView>> {
-    let people = names(
+    let people = crate::people::users::display_names(
         db,
         org_id,
         rows.iter().flat_map(|t| [t.giver_id, t.recipient_id]),
