@@ -9,7 +9,10 @@ use tokio::{net::TcpListener, sync::Notify};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
-    advocacy::{links::LinkCache, recorder::ClickRecorder},
+    advocacy::{
+        links::LinkCache,
+        recorder::{ClickRecorder, RecorderSettings},
+    },
     auth::{
         limiter::AuthLimiter,
         tokens::{JwtKeys, random_token},
@@ -55,10 +58,29 @@ pub async fn build_state(
         background.drain.clone(),
     )
     .await?;
+    let writers = match (config.advocacy.click_writers, db.get_database_backend()) {
+        (0, sea_orm::DatabaseBackend::Postgres) => 4,
+        (0, _) => 1,
+        (n, _) => n,
+    };
+    let queue = crate::db::connect_queue(
+        &config.database_url,
+        config.database.sqlite_synchronous == crate::config::SqliteSync::Full,
+    )
+    .await?;
+    if let Some(queue) = &queue {
+        crate::advocacy::recorder::align_queue(&db, queue).await?;
+    }
     let clicks = ClickRecorder::start(
         db.clone(),
+        queue,
         metrics.clone(),
-        config.advocacy.click_batch_max,
+        RecorderSettings {
+            batch_max: config.advocacy.click_batch_max,
+            writers,
+            fold_chunk: config.advocacy.fold_chunk,
+            fold_interval: std::time::Duration::from_millis(config.advocacy.fold_interval_ms),
+        },
         &background.tracker,
         background.drain.clone(),
     );

@@ -74,6 +74,13 @@ pub struct AdvocacyConfig {
     pub similar_share_warning: usize,
     /// Most clicks written in one transaction by the redirect's group commit.
     pub click_batch_max: usize,
+    /// Writer tasks committing clicks concurrently; 0 picks one on SQLite (a single writer)
+    /// and four on PostgreSQL (so that one batch's commit overlaps the next).
+    pub click_writers: usize,
+    /// Most queued clicks folded into the rollups in one transaction.
+    pub fold_chunk: usize,
+    /// How long the folder lets clicks gather before folding them, in milliseconds.
+    pub fold_interval_ms: u64,
     /// How long a tracked link's target is cached by each server.
     pub link_cache_secs: u64,
     /// Longest reporting window, in days.
@@ -275,6 +282,9 @@ fn defaults() -> serde_json::Value {
             "k_anonymity": 5,
             "similar_share_warning": 3,
             "click_batch_max": 512,
+            "click_writers": 0,
+            "fold_chunk": 1000,
+            "fold_interval_ms": 100,
             "link_cache_secs": 10,
             "max_window_days": 400,
             "click_retention_days": 0,
@@ -386,11 +396,12 @@ impl Config {
         }
         if self.advocacy.k_anonymity < 1
             || self.advocacy.click_batch_max < 1
+            || self.advocacy.fold_chunk < 1
             || self.advocacy.terms_version.trim().is_empty()
         {
             return Err(invalid(
                 "advocacy",
-                "k_anonymity and click_batch_max must be ≥ 1 and terms_version set",
+                "k_anonymity, click_batch_max and fold_chunk must be ≥ 1 and terms_version set",
             ));
         }
         if self.limits.body_bytes < 1024 || self.limits.max_page_size == 0 {

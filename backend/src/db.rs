@@ -215,6 +215,58 @@ pub async fn spawn_checkpointer(
     Ok(())
 }
 
+/// On SQLite, the click queue's own database: a file beside the main one (`<file>.queue`), so
+/// that a redirect's append never waits for a fold, which writes the main file for longer.
+/// One connection, WAL, the same durability setting as the main file; its ids only grow
+/// (`AUTOINCREMENT`), which the folder's watermark in the main file relies on. `None` on
+/// PostgreSQL, where the queue is a table of the main database.
+pub async fn connect_queue(
+    url: &str,
+    sqlite_full_sync: bool,
+) -> anyhow::Result<Option<DatabaseConnection>> {
+    if crate::config::db_kind_of(url)? != DbKind::Sqlite {
+        return Ok(None);
+    }
+    let main = SqliteConnectOptions::from_str(url)?;
+    let file = main.get_filename().display().to_string();
+    let options = if file == ":memory:" || file.is_empty() {
+        SqliteConnectOptions::from_str("sqlite::memory:")?
+    } else {
+        main.filename(format!("{file}.queue"))
+    }
+    .create_if_missing(true)
+    .journal_mode(SqliteJournalMode::Wal)
+    .synchronous(if sqlite_full_sync {
+        SqliteSynchronous::Full
+    } else {
+        SqliteSynchronous::Normal
+    })
+    .foreign_keys(false)
+    .busy_timeout(Duration::from_secs(10));
+    let path = options.get_filename().display().to_string();
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .max_lifetime(None)
+        .idle_timeout(None)
+        .connect_with(options)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!("cannot write the SQLite database {path} (click queue): {e}")
+        })?;
+    sea_orm::sqlx::query(
+        "CREATE TABLE IF NOT EXISTS click_queue (\
+         id INTEGER PRIMARY KEY AUTOINCREMENT, org_id BLOB NOT NULL, share_id BLOB NOT NULL, \
+         post_id BLOB NOT NULL, campaign_id BLOB, team_id BLOB, user_id BLOB, network TEXT NOT NULL, \
+         clicked_at TEXT NOT NULL, day TEXT NOT NULL, visitor_hash TEXT NOT NULL, \
+         referrer_host TEXT, class TEXT NOT NULL)",
+    )
+    .execute(&pool)
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot write the SQLite database {path} (click queue): {e}"))?;
+    Ok(Some(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)))
+}
+
 /// True when the database answers a trivial query.
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.execute_unprepared("SELECT 1").await.is_ok()

@@ -546,8 +546,11 @@ async fn count(url: &str) -> anyhow::Result<()> {
         false,
     )
     .await?;
+    // Stored clicks: folded into the raw table, or still queued for the folder.
     let n = chorus::entities::click::Entity::find().count(&db).await?;
-    println!("{n}");
+    let queue = chorus::db::connect_queue(url, false).await?;
+    let queued = chorus::advocacy::recorder::queued(&db, queue.as_ref()).await?;
+    println!("{}", n + queued);
     Ok(())
 }
 

@@ -475,6 +475,7 @@ async fn consent_gates_sharing(app: TestApp) {
 
 pub(crate) async fn clicks_stored(app: &TestApp) -> i64 {
     use sea_orm::{EntityTrait, PaginatorTrait};
+    app.state.clicks.settle().await.expect("fold");
     chorus::entities::click::Entity::find()
         .count(app.db())
         .await

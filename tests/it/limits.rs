@@ -132,6 +132,7 @@ async fn follow(app: &TestApp, code: &str, client: Option<&str>) -> (StatusCode,
 }
 
 async fn clicks(app: &TestApp) -> u64 {
+    app.state.clicks.settle().await.expect("fold");
     click::Entity::find().count(app.db()).await.expect("count")
 }
 

@@ -3,7 +3,7 @@
 
 use chorus::{
     advocacy::classify::ClickClass,
-    advocacy::recorder::{NewClick, write_batch},
+    advocacy::recorder::{self, NewClick, write_batch},
     auth::Role,
     entities::{click, job_run, share},
 };
@@ -19,6 +19,8 @@ use serde_json::{Value, json};
 use crate::advocacy::{CHROME, FIREFOX, click, opt_in, publish, share};
 
 both! {
+    queued_clicks_left_unfolded_are_folded_once,
+    concurrent_folds_count_each_click_once,
     retention_drops_old_raw_clicks_and_keeps_rollups,
     metrics_cover_every_family,
 }
@@ -46,6 +48,8 @@ async fn redirects(app: &TestApp, code: &str, n: usize, visitor: &str) {
             .status();
         assert_eq!(status, StatusCode::FOUND);
     }
+    // What the redirects queued is in the raw table once folded.
+    app.state.clicks.settle().await.expect("fold");
 }
 
 async fn raw_clicks(db: &sea_orm::DatabaseConnection) -> u64 {
@@ -298,4 +302,109 @@ async fn metrics_cover_every_family(app: TestApp) {
     assert!(text.contains("chorus_db_pool_connections{pool=\"primary\",state=\"in_use\"}"));
     let generated = app.get("/healthz", None).await;
     assert_eq!(generated.0, StatusCode::OK);
+}
+
+/// Clicks as the redirect queues them, for the share behind `code`.
+async fn queued_clicks(app: &TestApp, code: &str, n: usize, visitor: &str) -> Vec<NewClick> {
+    let shared = share::Entity::find()
+        .filter(share::Column::Code.eq(code))
+        .one(app.db())
+        .await
+        .expect("query")
+        .expect("share");
+    (0..n)
+        .map(|i| NewClick {
+            org_id: shared.org_id,
+            share_id: shared.id,
+            post_id: shared.post_id,
+            campaign_id: shared.campaign_id,
+            team_id: shared.team_id,
+            user_id: shared.user_id,
+            network: shared.network.clone(),
+            clicked_at: Utc::now(),
+            visitor_hash: format!("{visitor}-{i}"),
+            referrer_host: Some("example.org".into()),
+            class: if i % 4 == 3 {
+                ClickClass::Bot
+            } else {
+                ClickClass::Human
+            },
+        })
+        .collect()
+}
+
+/// Clicks another server queued and never folded (it stopped, say) are folded by the folder's
+/// sweep, exactly once, and a restart counts none of them again.
+async fn queued_clicks_left_unfolded_are_folded_once(app: TestApp) {
+    let (_, pat, code) = one_share(&app).await;
+    redirects(&app, &code, 3, "served").await;
+    let query = window(2);
+    assert_eq!(my_totals(&app, &pat, &query).await["human_clicks"], 3);
+
+    // Written to the queue behind this server's back: it does not know they are there.
+    let left = queued_clicks(&app, &code, 8, "left").await;
+    let refs: Vec<&NewClick> = left.iter().collect();
+    recorder::enqueue(app.state.clicks.queue().unwrap_or(app.db()), &refs)
+        .await
+        .expect("queue");
+    let totals = app
+        .eventually(10, "the sweep folds the queue", || async {
+            let totals = my_totals(&app, &pat, &query).await;
+            (totals["human_clicks"] == 9).then_some(totals)
+        })
+        .await;
+    assert_eq!(totals["unique_visitors"], 9, "{totals}");
+    assert_eq!(raw_clicks(app.db()).await, 11, "bots are raw clicks too");
+    assert_eq!(
+        recorder::queued(app.db(), app.state.clicks.queue())
+            .await
+            .expect("queued"),
+        0
+    );
+
+    app.stop().await;
+    let app = app.sibling(Options::default()).await;
+    redirects(&app, &code, 1, "after").await;
+    assert_eq!(raw_clicks(app.db()).await, 12, "nothing folded twice");
+    assert_eq!(my_totals(&app, &pat, &query).await["human_clicks"], 10);
+    app.stop().await;
+}
+
+/// Folds racing over one queue (several servers on PostgreSQL; the settle of a read and the
+/// background folder on SQLite) take disjoint chunks: the rollups count every click once.
+async fn concurrent_folds_count_each_click_once(app: TestApp) {
+    let (_, pat, code) = one_share(&app).await;
+    let clicks = queued_clicks(&app, &code, 600, "race").await;
+    let queue = app.state.clicks.queue().cloned();
+    for chunk in clicks.chunks(50) {
+        let refs: Vec<&NewClick> = chunk.iter().collect();
+        recorder::enqueue(queue.as_ref().unwrap_or(app.db()), &refs)
+            .await
+            .expect("queue");
+    }
+    let folds = (0..4).map(|i| {
+        let (db, queue) = (app.db().clone(), queue.clone());
+        tokio::spawn(async move {
+            let mut total = 0;
+            loop {
+                let n = recorder::fold(&db, queue.as_ref(), 37, i % 2 == 0)
+                    .await
+                    .expect("fold");
+                total += n;
+                if n == 0 {
+                    break total;
+                }
+            }
+        })
+    });
+    let mut folded = 0;
+    for fold in folds {
+        folded += fold.await.expect("task");
+    }
+    assert_eq!(folded, 600, "every queued click folded by exactly one fold");
+    assert_eq!(raw_clicks(app.db()).await, 600);
+    let totals = my_totals(&app, &pat, &window(2)).await;
+    assert_eq!(totals["human_clicks"], 450, "{totals}");
+    assert_eq!(totals["unique_visitors"], 450, "{totals}");
+    assert_eq!(totals["bot_hits"], 150, "{totals}");
 }

@@ -127,6 +127,13 @@ impl ClickClass {
             ClickClass::SelfClick => "self",
         }
     }
+
+    /// The class stored under `name` (the inverse of [`ClickClass::as_str`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        [ClickClass::Human, ClickClass::Bot, ClickClass::SelfClick]
+            .into_iter()
+            .find(|class| class.as_str() == name)
+    }
 }
 
 /// True when the User-Agent belongs to a crawler, script or headless browser (or is missing).

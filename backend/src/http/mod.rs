@@ -239,6 +239,7 @@ pub fn router(state: AppState) -> Router {
     let docs = Arc::new(service::docs_html(&openapi));
 
     let mut app = api
+        .route_layer(middleware::from_fn_with_state(state.clone(), settle_clicks))
         .route_layer(middleware::from_fn_with_state(state.clone(), track))
         .route(
             "/api/openapi.json",
@@ -348,6 +349,19 @@ async fn deadline(State(limit): State<Duration>, request: Request, next: Next) -
             response
         }
     }
+}
+
+/// Before an API read, folds the clicks this server acknowledged into the rollups (a no-op when
+/// the folder has caught up), so that every view includes them.
+async fn settle_clicks(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if request.method() == axum::http::Method::GET
+        && request.uri().path().starts_with("/api/")
+        && let Err(err) = state.clicks.settle().await
+    {
+        // The rollups lag until the folder's next pass; the view is still answered.
+        tracing::warn!(error = %err, "queued clicks not folded before a read");
+    }
+    next.run(request).await
 }
 
 /// Counts requests and latency per route template.

@@ -366,6 +366,7 @@ pub async fn evaluate(
 
 /// The `badges` job: evaluates every organisation that has active badges, for everyone.
 pub async fn run_job(state: &AppState) -> anyhow::Result<String> {
+    state.clicks.settle().await?;
     let orgs: Vec<Uuid> = badge::Entity::find()
         .select_only()
         .column(badge::Column::OrgId)

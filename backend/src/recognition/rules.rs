@@ -975,6 +975,7 @@ async fn release_lease(db: &DatabaseConnection, holder: Uuid) -> AppResult<()> {
 /// The `rules` job: derives milestone events, evaluates new events under the active rules,
 /// then back-fills rule versions activated with a start in the past.
 pub async fn run_job(state: &AppState) -> anyhow::Result<String> {
+    state.clicks.settle().await?;
     let derived = events::derive_reach_milestones(&state.db).await?;
     let done = process(&state.db).await?;
     if done.busy {
