@@ -45,7 +45,7 @@ section="$work/section.md"
   echo "## Recognition rule engine"
   echo
   echo "Command: \`scripts/bench-recognition.sh\` (BENCH_EVENTS=$events, BENCH_PEOPLE=$people; release build). Machine: $(nproc) cores, $(uname -sr). Run: $(date -u +%Y-%m-%dT%H:%MZ)."
-  echo "Four active rules (engagement per unit with diminishing returns and day/week caps; shares with a day cap; LinkedIn shares with a month cap and a budget; thanks received with a week cap); events spread over 30 days among the people. Evaluation is the real engine as the \`rules\` job runs it, holding the evaluation lease; the check recomputes every balance from the entries."
+  echo "Four active rules (engagement per unit with diminishing returns and day/week caps; shares with a day cap; LinkedIn shares with a month cap and a budget; thanks received with a week cap); events spread over 30 days among the people. Evaluation is the real engine as the \`rules\` job runs it (batches of 10,000 events, holding the evaluation lease); the check recomputes every balance from the entries."
   echo
   echo "| database | events | awards | ledger transactions | insert s | evaluate s | events/s | consistency check s (org) | check s (all) | consistent |"
   echo "|---|---|---|---|---|---|---|---|---|---|"

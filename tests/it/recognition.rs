@@ -26,6 +26,7 @@ both! {
     other_organisations_and_roles_are_refused with manual_rules(),
     shares_write_events_for_rules with manual_rules(),
     allowance_policies_cover_team_subtrees with manual_rules(),
+    batch_size_does_not_change_awards with manual_rules(),
     concurrent_rule_processors_respect_caps with Options::with(json!({
         "jobs": { "rules": "off", "badges": "off" },
         "database": { "max_connections": 10 },
@@ -1424,7 +1425,8 @@ async fn concurrent_rule_processors_respect_caps(app: TestApp) {
         json!({ "starts_at": chrono::Utc::now() - chrono::Duration::hours(1) }),
     )
     .await;
-    // More events than one batch, all in the same (current) week, worth 12,000 points uncapped.
+    // More events than one batch (of 500 here), all in the same (current) week, worth 12,000
+    // points uncapped.
     let txn = app.db().begin().await.expect("txn");
     let now = chrono::Utc::now();
     for n in 0..1200 {
@@ -1451,7 +1453,7 @@ async fn concurrent_rule_processors_respect_caps(app: TestApp) {
     for server in [&app, &sibling, &app, &sibling] {
         let db = server.db().clone();
         runs.push(tokio::spawn(async move {
-            chorus::recognition::rules::process(&db).await
+            chorus::recognition::rules::process_batched(&db, 500).await
         }));
     }
     let mut evaluated = 0;
@@ -1477,4 +1479,174 @@ async fn concurrent_rule_processors_respect_caps(app: TestApp) {
     );
     assert_consistent(&app, &admin).await;
     sibling.stop().await;
+}
+
+/// The rule engine decides a whole batch in memory and writes it at once; that must award
+/// exactly what deciding the events one by one awards, also when caps (day, week, month) and a
+/// budget run out in the middle of a batch for the same people. Two organisations get the same
+/// rules and the same events: one is evaluated one event per batch, the other in one batch.
+async fn batch_size_does_not_change_awards(app: TestApp) {
+    use chrono::{Datelike, Duration};
+    // Monday 01:00 of last week: the events (about three days) stay within one ISO week and
+    // cross no month boundary before the caps and the budget run out.
+    let today = chrono::Utc::now().date_naive();
+    let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()) + 7);
+    let base = monday.and_hms_opt(1, 0, 0).expect("time").and_utc();
+    let mut orgs = Vec::new();
+    for (name, domain) in [("One by one", "one.test"), ("All at once", "all.test")] {
+        let admin = app.org_admin(name, &format!("admin@{domain}")).await;
+        let mut people = Vec::new();
+        for i in 0..3 {
+            people.push(
+                app.person(admin.org_id, &format!("p{i}@{domain}"), &[], None)
+                    .await,
+            );
+        }
+        for (rule, document, budget) in [
+            (
+                "Per unit",
+                json!({
+                    "trigger": "engagement_reported",
+                    "award": { "mode": "per_unit", "points": 3, "ceiling": 40 },
+                    "caps": { "day": 50, "week": 120 },
+                }),
+                Value::Null,
+            ),
+            (
+                "Fixed",
+                json!({
+                    "trigger": "engagement_reported",
+                    "award": { "mode": "fixed", "points": 7 },
+                    "caps": { "month": 20 },
+                }),
+                json!(50),
+            ),
+        ] {
+            let created = ok(
+                &app,
+                &admin,
+                "/api/v1/admin/rules",
+                json!({ "name": rule, "document": document, "budget": budget }),
+            )
+            .await;
+            ok(
+                &app,
+                &admin,
+                &format!(
+                    "/api/v1/admin/rules/{}/activate",
+                    created["id"].as_str().expect("id")
+                ),
+                json!({ "starts_at": base - Duration::days(1) }),
+            )
+            .await;
+        }
+        orgs.push((admin, people));
+    }
+    // 90 events per organisation over three days, about ten per person and day.
+    let emit_all = |org: Uuid, people: Vec<Uuid>| {
+        let db = app.db().clone();
+        async move {
+            let txn = db.begin().await.expect("txn");
+            for n in 0..90i64 {
+                events::emit(
+                    &txn,
+                    NewEvent {
+                        org_id: org,
+                        kind: events::kind::ENGAGEMENT_REPORTED,
+                        user_id: people[(n % 3) as usize],
+                        team_id: None,
+                        dedupe_key: format!("batch:{n}"),
+                        units: 1 + (n * 7) % 13,
+                        payload: json!({ "network": "linkedin" }),
+                        occurred_at: base + Duration::minutes(n * 47),
+                    },
+                )
+                .await
+                .expect("emit");
+            }
+            txn.commit().await.expect("commit");
+        }
+    };
+    let ids = |i: usize| -> Vec<Uuid> { orgs[i].1.iter().map(|p| p.user_id).collect() };
+    emit_all(orgs[0].0.org_id, ids(0)).await;
+    let one = chorus::recognition::rules::process_batched(app.db(), 1)
+        .await
+        .expect("process");
+    assert_eq!(one.events, 90);
+    emit_all(orgs[1].0.org_id, ids(1)).await;
+    let all = chorus::recognition::rules::process_batched(app.db(), 10_000)
+        .await
+        .expect("process");
+    assert_eq!(all.events, 90);
+    assert_eq!((one.awards, one.points), (all.awards, all.points));
+    assert_eq!(
+        one.awards, 180,
+        "every attempt is recorded, capped ones with zero"
+    );
+
+    // The same award, person by person and event by event.
+    let mut outcomes = Vec::new();
+    for (admin, people) in &orgs {
+        let rows = chorus::entities::rule_award::Entity::find()
+            .filter(chorus::entities::rule_award::Column::OrgId.eq(admin.org_id))
+            .all(app.db())
+            .await
+            .expect("awards");
+        let mut rules = std::collections::HashMap::new();
+        for rule in chorus::entities::reward_rule::Entity::find()
+            .filter(chorus::entities::reward_rule::Column::OrgId.eq(admin.org_id))
+            .all(app.db())
+            .await
+            .expect("rules")
+        {
+            rules.insert(rule.id, rule.name);
+        }
+        let mut outcome: Vec<_> = rows
+            .into_iter()
+            .map(|a| {
+                (
+                    a.occurred_at,
+                    rules[&a.rule_id].clone(),
+                    people
+                        .iter()
+                        .position(|p| p.user_id == a.recipient_id)
+                        .expect("person"),
+                    a.requested_points,
+                    a.points,
+                    a.limited_by,
+                    a.transaction_id.is_some(),
+                )
+            })
+            .collect();
+        outcome.sort();
+        outcomes.push(outcome);
+        let mut wallets = Vec::new();
+        for person in people {
+            wallets.push(earned(&app, person).await);
+        }
+        assert_eq!(
+            wallets.iter().sum::<i64>(),
+            one.points,
+            "the wallets hold what was awarded"
+        );
+        assert_consistent(&app, admin).await;
+    }
+    assert_eq!(outcomes[0], outcomes[1]);
+    let limited = |by: &str| {
+        outcomes[0]
+            .iter()
+            .filter(|o| o.5.as_deref() == Some(by))
+            .count()
+    };
+    for by in ["cap_day", "cap_week", "cap_month", "budget"] {
+        assert!(
+            limited(by) > 0,
+            "some award is limited by {by}: {:?}",
+            outcomes[0]
+        );
+    }
+    assert!(
+        outcomes[0].iter().any(|o| o.4 == 0) && outcomes[0].iter().any(|o| o.4 > 0),
+        "awards and zero attempts both happen"
+    );
 }

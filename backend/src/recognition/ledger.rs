@@ -22,10 +22,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::Utc;
 use sea_orm::{
+    ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TryInsertResult,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{CaseStatement, Expr, ExprTrait},
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -396,38 +397,116 @@ pub async fn post_many(
             created_at: Set(now),
         });
     }
-    for chunk in transactions.chunks(INSERT_CHUNK) {
-        points_transaction::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await?;
-    }
-    for chunk in entries.chunks(INSERT_CHUNK) {
-        points_entry::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await?;
-    }
-    for (account_id, amount) in net {
-        if amount == 0 {
-            continue;
+    insert_chunked(db, transactions, INSERT_CHUNK).await?;
+    insert_chunked(db, entries, INSERT_CHUNK).await?;
+    apply_balances(db, org_id, &net, &guarded).await?;
+    Ok(written)
+}
+
+/// Accounts per balance statement (three bound parameters each).
+const BALANCE_CHUNK: usize = 500;
+
+/// Applies net balance changes (account id order) in the caller's transaction. Credits and
+/// debits of accounts that may go negative are applied with one statement per
+/// [`BALANCE_CHUNK`] accounts; a debit of a guarded account stays one guarded statement that
+/// fails the whole posting with `insufficient_balance` when it would overdraw. On PostgreSQL
+/// the rows are first locked in account order, so concurrent postings cannot deadlock.
+async fn apply_balances(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    net: &BTreeMap<Uuid, i64>,
+    guarded: &HashMap<Uuid, bool>,
+) -> AppResult<()> {
+    let changed: Vec<(Uuid, i64)> = net
+        .iter()
+        .filter(|(_, amount)| **amount != 0)
+        .map(|(id, amount)| (*id, *amount))
+        .collect();
+    if db.get_database_backend() == DbBackend::Postgres {
+        for chunk in changed.chunks(INSERT_CHUNK) {
+            points_account::Entity::find_in(org_id)
+                .select_only()
+                .column(points_account::Column::Id)
+                .filter(points_account::Column::Id.is_in(chunk.iter().map(|(id, _)| *id)))
+                .order_by_asc(points_account::Column::Id)
+                .lock_exclusive()
+                .into_tuple::<Uuid>()
+                .all(db)
+                .await?;
         }
-        let mut update = points_account::Entity::update_many()
+    }
+    let insufficient = || {
+        AppError::conflict(
+            "insufficient_balance",
+            "There are not enough points for this.",
+        )
+    };
+    let (checked, unchecked): (Vec<_>, Vec<_>) = changed
+        .into_iter()
+        .partition(|(id, amount)| *amount < 0 && guarded.get(id).copied().unwrap_or(true));
+    for (account_id, amount) in checked {
+        let updated = points_account::Entity::update_many()
             .col_expr(
                 points_account::Column::Balance,
                 Expr::col(points_account::Column::Balance).add(amount),
             )
             .filter(points_account::Column::OrgId.eq(org_id))
-            .filter(points_account::Column::Id.eq(account_id));
-        if amount < 0 && guarded[&account_id] {
-            update = update.filter(points_account::Column::Balance.gte(-amount));
-        }
-        if update.exec(db).await?.rows_affected != 1 {
-            return Err(AppError::conflict(
-                "insufficient_balance",
-                "There are not enough points for this.",
-            ));
+            .filter(points_account::Column::Id.eq(account_id))
+            .filter(points_account::Column::Balance.gte(-amount))
+            .exec(db)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Err(insufficient());
         }
     }
-    Ok(written)
+    for chunk in unchecked.chunks(BALANCE_CHUNK) {
+        let change: Expr = if let [(_, amount)] = chunk {
+            Expr::val(*amount)
+        } else {
+            chunk
+                .iter()
+                .fold(CaseStatement::new(), |case, (id, amount)| {
+                    case.case(points_account::Column::Id.eq(*id), *amount)
+                })
+                .finally(0i64)
+                .into()
+        };
+        let updated = points_account::Entity::update_many()
+            .col_expr(
+                points_account::Column::Balance,
+                Expr::col(points_account::Column::Balance).add(change),
+            )
+            .filter(points_account::Column::OrgId.eq(org_id))
+            .filter(points_account::Column::Id.is_in(chunk.iter().map(|(id, _)| *id)))
+            .exec(db)
+            .await?;
+        if updated.rows_affected != chunk.len() as u64 {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "posting names an account outside the organisation"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Inserts rows with multi-row statements of at most `chunk` rows, without copying them.
+pub async fn insert_chunked<A>(
+    db: &impl ConnectionTrait,
+    mut rows: Vec<A>,
+    chunk: usize,
+) -> AppResult<()>
+where
+    A: ActiveModelTrait,
+{
+    let chunk = chunk.max(1);
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(chunk));
+        let head = std::mem::replace(&mut rows, rest);
+        <A::Entity as EntityTrait>::insert_many(head)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Posts the mirror image of a transaction, referencing it. A transaction can be reversed once;

@@ -443,52 +443,11 @@ impl Engine {
             .contains_key(&(rule, recipient, period.to_owned()))
     }
 
-    /// Loads what the rule already awarded a recipient in the cap periods of `at`, and what it
-    /// spent in total, unless known.
-    pub async fn load(
-        &mut self,
-        db: &impl ConnectionTrait,
-        run: &RuleRun,
-        org_id: Uuid,
-        recipient: Uuid,
-        at: DateTime<Utc>,
-    ) -> AppResult<()> {
-        for (label, kind) in CAP_PERIODS {
-            if cap_of(&run.document.caps, label).is_none() {
-                continue;
-            }
-            let period = kind.period(at);
-            if self.has_usage(run.rule_id, recipient, &period.key) {
-                continue;
-            }
-            let points: Vec<i64> = rule_award::Entity::find_in(org_id)
-                .select_only()
-                .column(rule_award::Column::Points)
-                .filter(rule_award::Column::RuleId.eq(run.rule_id))
-                .filter(rule_award::Column::RecipientId.eq(recipient))
-                .filter(rule_award::Column::OccurredAt.gte(period.start))
-                .filter(rule_award::Column::OccurredAt.lt(period.end))
-                .into_tuple()
-                .all(db)
-                .await?;
-            self.usage
-                .insert((run.rule_id, recipient, period.key), points.iter().sum());
-        }
-        if run.budget.is_some() && !self.spent.contains_key(&run.rule_id) {
-            let spent = rule_spent(db, org_id, &[run.rule_id])
-                .await?
-                .get(&run.rule_id)
-                .copied()
-                .unwrap_or(0);
-            self.spent.insert(run.rule_id, spent);
-        }
-        Ok(())
-    }
-
     /// Loads, with one query per rule, the cap usage of every (rule, recipient, period) that
-    /// `events` need and that is not known yet, so that deciding a batch asks the database
-    /// nothing more. Usage a rule has in the database is only ever written by the holder of the
-    /// evaluation lease, so what is loaded stays true while it is held.
+    /// `events` need and that is not known yet, and what budgeted rules spent so far, so that
+    /// deciding a batch asks the database nothing more. Usage and spending a rule has in the
+    /// database are only ever written by the holder of the evaluation lease, so what is loaded
+    /// stays true while it is held.
     pub async fn preload(
         &mut self,
         db: &impl ConnectionTrait,
@@ -496,6 +455,18 @@ impl Engine {
         org_id: Uuid,
         events: &[Event],
     ) -> AppResult<()> {
+        let unknown: Vec<Uuid> = runs
+            .iter()
+            .filter(|r| r.budget.is_some() && !self.spent.contains_key(&r.rule_id))
+            .map(|r| r.rule_id)
+            .collect();
+        if !unknown.is_empty() {
+            let spent = rule_spent(db, org_id, &unknown).await?;
+            for rule in unknown {
+                self.spent
+                    .insert(rule, spent.get(&rule).copied().unwrap_or(0));
+            }
+        }
         for run in runs {
             let mut needed: HashMap<(Uuid, String), i64> = HashMap::new();
             let mut people: HashSet<Uuid> = HashSet::new();
@@ -704,6 +675,10 @@ impl OrgRun {
 
 /// Evaluates `events` (one organisation's, in order) under `runs` and writes the awards in
 /// the caller's transaction. Answers (awards written, points awarded).
+///
+/// The whole batch is decided in memory first (cap usage and budget spending are loaded once
+/// and carried from one event to the next, exactly as deciding the events one by one would),
+/// then written with a few multi-row statements per table.
 async fn apply(
     db: &impl ConnectionTrait,
     org_id: Uuid,
@@ -711,67 +686,72 @@ async fn apply(
     only: Option<Uuid>,
     events: &[Event],
 ) -> AppResult<(u64, i64)> {
-    let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
-    // Naming the rules lets the lookup use the (organisation, rule, event, recipient) key
-    // instead of reading every award of the organisation.
-    let rule_ids: Vec<Uuid> = org
-        .runs
-        .iter()
-        .filter(|r| only.is_none_or(|id| id == r.rule_id))
-        .map(|r| r.rule_id)
-        .collect();
-    let mut done: HashSet<(Uuid, Uuid, Uuid)> = rule_award::Entity::find_in(org_id)
-        .select_only()
-        .column(rule_award::Column::RuleId)
-        .column(rule_award::Column::EventId)
-        .column(rule_award::Column::RecipientId)
-        .filter(rule_award::Column::RuleId.is_in(rule_ids))
-        .filter(rule_award::Column::EventId.is_in(ids))
-        .into_tuple::<(Uuid, Uuid, Uuid)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    let (mut written, mut total) = (0u64, 0i64);
-    let mut postings: Vec<Posting> = Vec::new();
-    let mut awards: Vec<(Option<usize>, rule_award::ActiveModel)> = Vec::new();
     let runs: Vec<RuleRun> = org
         .runs
         .iter()
         .filter(|r| only.is_none_or(|id| id == r.rule_id))
         .cloned()
         .collect();
+    if runs.is_empty() || events.is_empty() {
+        return Ok((0, 0));
+    }
+    let kinds: HashSet<&str> = runs
+        .iter()
+        .map(|r| r.document.trigger.event_kind())
+        .collect();
+    // Naming the rules lets the lookup use the (organisation, rule, event, recipient) key
+    // instead of reading every award of the organisation; only events some rule reacts to
+    // can have awards.
+    let rule_ids: Vec<Uuid> = runs.iter().map(|r| r.rule_id).collect();
+    let ids: Vec<Uuid> = events
+        .iter()
+        .filter(|e| kinds.contains(e.kind.as_str()))
+        .map(|e| e.id)
+        .collect();
+    let mut done: HashSet<(Uuid, Uuid, Uuid)> = HashSet::new();
+    for chunk in ids.chunks(ID_CHUNK) {
+        done.extend(
+            rule_award::Entity::find_in(org_id)
+                .select_only()
+                .column(rule_award::Column::RuleId)
+                .column(rule_award::Column::EventId)
+                .column(rule_award::Column::RecipientId)
+                .filter(rule_award::Column::RuleId.is_in(rule_ids.clone()))
+                .filter(rule_award::Column::EventId.is_in(chunk.to_vec()))
+                .into_tuple::<(Uuid, Uuid, Uuid)>()
+                .all(db)
+                .await?,
+        );
+    }
     org.engine.preload(db, &runs, org_id, events).await?;
+    let (mut written, mut total) = (0u64, 0i64);
+    let mut postings: Vec<Posting> = Vec::new();
+    let mut awards: Vec<(Option<usize>, rule_award::ActiveModel)> = Vec::new();
+    let now = Utc::now();
     for event in events {
-        for run in runs
-            .iter()
-            .filter(|r| only.is_none_or(|id| id == r.rule_id))
-        {
+        if !kinds.contains(event.kind.as_str()) {
+            continue;
+        }
+        for run in &runs {
             if event.kind != run.document.trigger.event_kind()
                 || event.occurred_at < run.starts_at
                 || done.contains(&(run.rule_id, event.id, event.user_id))
             {
                 continue;
             }
-            if base_points(&run.document, event, &org.engine.campaigns).is_none() {
-                continue;
-            }
-            org.engine
-                .load(db, run, org_id, event.user_id, event.occurred_at)
-                .await?;
             let Some(decision) = org.engine.decide(run, event) else {
                 continue;
             };
             done.insert((run.rule_id, event.id, event.user_id));
-            let mut explain = decision.explain.clone();
-            explain["rule_id"] = json!(run.rule_id);
-            explain["rule_version"] = json!(run.version);
-            explain["rule_name"] = json!(run.name);
-            explain["event_id"] = json!(event.id);
-            explain["event_kind"] = json!(event.kind);
-            explain["event_payload"] = event.payload.clone();
             let mut transaction_id = None;
             if decision.points > 0 {
+                let mut explain = decision.explain;
+                explain["rule_id"] = json!(run.rule_id);
+                explain["rule_version"] = json!(run.version);
+                explain["rule_name"] = json!(run.name);
+                explain["event_id"] = json!(event.id);
+                explain["event_kind"] = json!(event.kind);
+                explain["event_payload"] = event.payload.clone();
                 let issuance = match org.issuance {
                     Some(id) => id,
                     None => {
@@ -822,7 +802,7 @@ async fn apply(
                     limited_by: Set(decision.limited_by.map(str::to_owned)),
                     transaction_id: Set(None),
                     occurred_at: Set(event.occurred_at),
-                    created_at: Set(Utc::now()),
+                    created_at: Set(now),
                 },
             ));
             written += 1;
@@ -832,8 +812,9 @@ async fn apply(
             }
         }
     }
-    // One multi-row write per table for the whole batch; the awarded (rule, event, recipient)
-    // keys were skipped above and the lease keeps anyone else from writing them meanwhile.
+    // One multi-row write per table (in chunks) for the whole batch; the awarded (rule, event,
+    // recipient) keys were skipped above and the lease keeps anyone else from writing them
+    // meanwhile.
     let transactions = ledger::post_many(db, org_id, postings).await?;
     let rows: Vec<rule_award::ActiveModel> = awards
         .into_iter()
@@ -842,13 +823,14 @@ async fn apply(
             row
         })
         .collect();
-    for chunk in rows.chunks(1000) {
-        rule_award::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await?;
-    }
+    ledger::insert_chunked(db, rows, AWARD_CHUNK).await?;
     Ok((written, total))
 }
+
+/// Ids per `IN (…)` list: far below the bound-parameter limits of SQLite and PostgreSQL.
+const ID_CHUNK: usize = 5000;
+/// Award rows per multi-row insert (13 columns: below SQLite's 32,766 bound parameters).
+const AWARD_CHUNK: usize = 2000;
 
 /// Emails administrators once when a rule's budget runs out.
 async fn alert_exhausted(state: &AppState, org_id: Uuid, rule_id: Uuid) -> AppResult<bool> {
@@ -900,8 +882,9 @@ async fn alert_exhausted(state: &AppState, org_id: Uuid, rule_id: Uuid) -> AppRe
     Ok(true)
 }
 
-/// Events evaluated per database transaction.
-pub const BATCH: u64 = 2000;
+/// Events evaluated per database transaction: large enough that the per-batch work (reading
+/// cap usage, one balance update per account) is spread over many events.
+pub const BATCH: u64 = 10_000;
 
 /// The lease a server holds while it evaluates the event inbox.
 const LEASE: &str = "recognition_rules";
@@ -1012,6 +995,13 @@ pub struct Processed {
 /// (or two overlapping ticks) never evaluate at once: the in-memory cap and budget accounting
 /// is only valid while nobody else awards.
 pub async fn process(db: &DatabaseConnection) -> AppResult<Processed> {
+    process_batched(db, BATCH).await
+}
+
+/// [`process`] with `batch` events per database transaction; the outcome does not depend on
+/// the batch size.
+pub async fn process_batched(db: &DatabaseConnection, batch: u64) -> AppResult<Processed> {
+    let batch = batch.max(1);
     let holder = Uuid::now_v7();
     if !acquire_lease(db, holder).await? {
         return Ok(Processed {
@@ -1019,7 +1009,7 @@ pub async fn process(db: &DatabaseConnection) -> AppResult<Processed> {
             ..Processed::default()
         });
     }
-    let result = process_leased(db, holder).await;
+    let result = process_leased(db, holder, batch).await;
     let released = release_lease(db, holder).await;
     let done = result?;
     released?;
@@ -1042,7 +1032,11 @@ fn badge_candidates(events: &[Event]) -> Vec<Uuid> {
     people
 }
 
-async fn process_leased(db: &DatabaseConnection, holder: Uuid) -> AppResult<Processed> {
+async fn process_leased(
+    db: &DatabaseConnection,
+    holder: Uuid,
+    batch_size: u64,
+) -> AppResult<Processed> {
     let mut orgs: HashMap<Uuid, OrgRun> = HashMap::new();
     let mut done = Processed::default();
     loop {
@@ -1052,7 +1046,7 @@ async fn process_leased(db: &DatabaseConnection, holder: Uuid) -> AppResult<Proc
             .filter(recognition_event::Column::ProcessedAt.is_null())
             .order_by_asc(recognition_event::Column::OccurredAt)
             .order_by_asc(recognition_event::Column::Id)
-            .limit(BATCH)
+            .limit(batch_size)
             .all(&txn)
             .await?
             .into_iter()
@@ -1061,11 +1055,12 @@ async fn process_leased(db: &DatabaseConnection, holder: Uuid) -> AppResult<Proc
         if batch.is_empty() {
             break;
         }
+        let ids: Vec<Uuid> = batch.iter().map(|e| e.id).collect();
         let mut by_org: Vec<(Uuid, Vec<Event>)> = Vec::new();
-        for event in &batch {
+        for event in batch {
             match by_org.iter_mut().find(|(org, _)| *org == event.org_id) {
-                Some((_, list)) => list.push(event.clone()),
-                None => by_org.push((event.org_id, vec![event.clone()])),
+                Some((_, list)) => list.push(event),
+                None => by_org.push((event.org_id, vec![event])),
             }
         }
         for (org_id, list) in by_org {
@@ -1079,17 +1074,20 @@ async fn process_leased(db: &DatabaseConnection, holder: Uuid) -> AppResult<Proc
             done.badges +=
                 badges::evaluate(&txn, org_id, Some(&badge_candidates(&list)), Utc::now()).await?;
         }
-        recognition_event::Entity::update_many()
-            .col_expr(
-                recognition_event::Column::ProcessedAt,
-                Expr::value(Utc::now()),
-            )
-            .filter(recognition_event::Column::Id.is_in(batch.iter().map(|e| e.id)))
-            .filter(recognition_event::Column::ProcessedAt.is_null())
-            .exec(&txn)
-            .await?;
+        let processed_at = Utc::now();
+        for chunk in ids.chunks(ID_CHUNK) {
+            recognition_event::Entity::update_many()
+                .col_expr(
+                    recognition_event::Column::ProcessedAt,
+                    Expr::value(processed_at),
+                )
+                .filter(recognition_event::Column::Id.is_in(chunk.to_vec()))
+                .filter(recognition_event::Column::ProcessedAt.is_null())
+                .exec(&txn)
+                .await?;
+        }
         txn.commit().await?;
-        done.events += batch.len() as u64;
+        done.events += ids.len() as u64;
     }
 
     // Versions activated with a start in the past replay the events already processed.
@@ -1126,7 +1124,7 @@ async fn process_leased(db: &DatabaseConnection, holder: Uuid) -> AppResult<Proc
                 let batch: Vec<Event> = query
                     .order_by_asc(recognition_event::Column::OccurredAt)
                     .order_by_asc(recognition_event::Column::Id)
-                    .limit(BATCH)
+                    .limit(batch_size)
                     .all(db)
                     .await?
                     .into_iter()
