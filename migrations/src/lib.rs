@@ -15,6 +15,7 @@ mod m20261121_000004_reach_indexes;
 mod m20261122_000005_badges;
 mod m20261122_000006_reach_aggregates;
 mod m20261122_000007_click_partitions;
+mod m20261122_000008_reach_team_daily;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_badges::Migration),
             Box::new(m20261122_000006_reach_aggregates::Migration),
             Box::new(m20261122_000007_click_partitions::Migration),
+            Box::new(m20261122_000008_reach_team_daily::Migration),
         ]
     }
 }

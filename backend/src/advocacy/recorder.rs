@@ -410,11 +410,51 @@ pub async fn write_batch(
         );
     }
     txn.execute_raw(org_days.build(backend, &[])).await?;
+    if let Some(team_days) = team_daily(&totals, backend) {
+        txn.execute_raw(team_days).await?;
+    }
     txn.commit().await
 }
 
-/// Recomputes an organisation's share totals and daily series from its daily rollup (after
-/// rollup rows were loaded in bulk, say). The click writer keeps them current otherwise.
+/// The `reach_team_daily` increments of a batch: its per-share daily totals summed per
+/// organisation, team, day and network (shares without a team have no row).
+fn team_daily(
+    totals: &BTreeMap<(Uuid, Uuid, String), Totals>,
+    backend: sea_orm::DatabaseBackend,
+) -> Option<Statement> {
+    let mut sums: BTreeMap<(Uuid, Uuid, &str, &str), Totals> = BTreeMap::new();
+    for ((org, _, day), t) in totals {
+        if let Some(team) = t.team_id {
+            sums.entry((*org, team, day.as_str(), t.network.as_str()))
+                .or_default()
+                .add(t);
+        }
+    }
+    if sums.is_empty() {
+        return None;
+    }
+    let mut upsert = CounterUpsert::new(
+        "reach_team_daily",
+        &["org_id", "team_id", "day", "network"],
+        &[],
+    );
+    for ((org, team, day, network), t) in sums {
+        upsert.row(
+            [
+                org.into(),
+                team.into(),
+                day.to_owned().into(),
+                network.to_owned().into(),
+            ],
+            [t.human.into(), t.bot.into(), t.own.into(), t.unique.into()],
+        );
+    }
+    Some(upsert.build(backend, &[]))
+}
+
+/// Recomputes an organisation's share totals and daily series (organisation and teams) from
+/// its daily rollup (after rollup rows were loaded in bulk, say). The click writer keeps them
+/// current otherwise.
 pub async fn rebuild_aggregates(
     db: &impl ConnectionTrait,
     org: Uuid,
@@ -425,6 +465,7 @@ pub async fn rebuild_aggregates(
     let statements = [
         "DELETE FROM share_reach WHERE org_id = $1".to_owned(),
         "DELETE FROM reach_org_daily WHERE org_id = $1".to_owned(),
+        "DELETE FROM reach_team_daily WHERE org_id = $1".to_owned(),
         format!(
             "INSERT INTO share_reach (org_id, share_id, post_id, campaign_id, team_id, user_id, network, \
              {counters}, first_day, last_day) \
@@ -436,6 +477,11 @@ pub async fn rebuild_aggregates(
             "INSERT INTO reach_org_daily (org_id, day, network, {counters}) \
              SELECT org_id, day, network, {sums} FROM reach_daily WHERE org_id = $1 \
              GROUP BY org_id, day, network"
+        ),
+        format!(
+            "INSERT INTO reach_team_daily (org_id, team_id, day, network, {counters}) \
+             SELECT org_id, team_id, day, network, {sums} FROM reach_daily \
+             WHERE org_id = $1 AND team_id IS NOT NULL GROUP BY org_id, team_id, day, network"
         ),
     ];
     for sql in statements {
