@@ -655,7 +655,8 @@ fn window_source(sql: &mut Sql, q: &Query, periods: &Periods, backend: DatabaseB
     periods.of(sql, "first_day");
     sql.push(
         " AS p, human_clicks AS h, bot_hits AS b, unique_visitors AS v, \
-         0 AS s, 0 AS a, 0 AS i, 0 AS e FROM share_reach WHERE org_id = ",
+         CAST(0 AS BIGINT) AS s, CAST(0 AS BIGINT) AS a, CAST(0 AS BIGINT) AS i, \
+         CAST(0 AS BIGINT) AS e FROM share_reach WHERE org_id = ",
     )
     .bind(q.org)
     .push(" AND last_day >= ")
@@ -691,132 +692,105 @@ fn window_source(sql: &mut Sql, q: &Query, periods: &Periods, backend: DatabaseB
     sql.push(&format!(" UNION ALL SELECT {cols}, "));
     periods.of(sql, day_expr(backend));
     sql.push(
-        ", 0, 0, 0, 1, audience_size, impressions, reactions + comments + reshares \
+        ", 0, 0, 0, CAST(1 AS BIGINT), audience_size, impressions, \
+         reactions + comments + reshares \
          FROM shares WHERE org_id = ",
     )
     .bind(q.org);
     q.shares_in_window(sql);
 }
 
-const BIG_SUMS: &str = "CAST(SUM(h) AS BIGINT), CAST(SUM(b) AS BIGINT), CAST(SUM(v) AS BIGINT), \
-     CAST(SUM(s) AS BIGINT), CAST(SUM(a) AS BIGINT), CAST(SUM(i) AS BIGINT), CAST(SUM(e) AS BIGINT)";
-const NO_SUMS: &str = "CAST(0 AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT), \
-     CAST(0 AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT)";
-
-/// A breakdown row: kind (1 campaign, 2 team, 3 post, 4 person), key, network and period (null
-/// on people-count rows), the seven sums, and distinct people.
-type BreakdownRow = (
-    i64,
-    Option<Uuid>,
-    Option<String>,
-    Option<String>,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-);
-
-/// Per person and per wanted dimension, in one statement over one pass of the window.
+/// Per person and per wanted dimension, from one pass over the window's rows.
 async fn breakdowns(
     state: &AppState,
     q: &Query,
     periods: &Periods,
     wants: Wants,
 ) -> AppResult<(Vec<PersonSums>, [Vec<Group>; 3])> {
-    let mut selects = Vec::new();
-    if wants.people {
-        selects.push(
-            "SELECT CAST(4 AS BIGINT), u, CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
-             CAST(SUM(h) AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT), CAST(SUM(s) AS BIGINT), \
-             CAST(0 AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT) \
-             FROM src WHERE u IS NOT NULL GROUP BY u"
-                .to_owned(),
-        );
-    }
-    for (kind, column, wanted) in [
-        (1, "c", wants.campaigns),
-        (2, "t", wants.teams),
-        (3, "o", wants.posts),
-    ] {
-        if wanted {
-            selects.push(format!(
-                "SELECT CAST({kind} AS BIGINT), {column}, n, p, {BIG_SUMS}, \
-                 CAST(0 AS BIGINT) FROM src GROUP BY {column}, n, p \
-                 UNION ALL SELECT CAST({kind} AS BIGINT), {column}, CAST(NULL AS TEXT), \
-                 CAST(NULL AS TEXT), {NO_SUMS}, CAST(COUNT(DISTINCT u) AS BIGINT) \
-                 FROM src GROUP BY {column}"
-            ));
-        }
-    }
-    if selects.is_empty() {
+    if !(wants.people || wants.campaigns || wants.teams || wants.posts) {
         return Ok((Vec::new(), Default::default()));
     }
     let backend = state.db.get_database_backend();
     let mut sql = Sql::new();
-    sql.push("WITH src AS MATERIALIZED (");
+    sql.push("SELECT c, t, o, u, n, p, h, b, v, s, a, i, e FROM (");
     window_source(&mut sql, q, periods, backend);
-    sql.push(") ").push(&selects.join(" UNION ALL "));
-    let rows = state
-        .db
-        .query_all_raw(sql.statement(backend))
-        .await?
-        .into_iter()
-        .map(|row| {
-            <BreakdownRow as sea_orm::TryGetableMany>::try_get_many_by_index(&row)
-                .map_err(sea_orm::DbErr::from)
-        })
-        .collect::<Result<Vec<BreakdownRow>, _>>()?;
-    let mut people = Vec::new();
-    let mut groups: [BTreeMap<Option<Uuid>, Group>; 3] = Default::default();
-    for (kind, key, network, period, h, b, v, s, a, i, e, distinct) in rows {
-        if kind == 4 {
-            if let Some(user) = key {
-                people.push(PersonSums {
-                    user,
-                    shares: s,
-                    human: h,
-                });
-            }
-            continue;
+    sql.push(") src");
+    let rows = state.db.query_all_raw(sql.statement(backend)).await?;
+    let mut people: HashMap<Uuid, (i64, i64)> = HashMap::new();
+    /// A group's sums per network and period, and its people.
+    type Sums = (HashMap<(String, String), Part>, BTreeSet<Uuid>);
+    let mut groups: [HashMap<Option<Uuid>, Sums>; 3] = Default::default();
+    let wanted = [wants.campaigns, wants.teams, wants.posts];
+    for row in rows {
+        let keys: [Option<Uuid>; 3] = [
+            row.try_get_by_index(0)?,
+            row.try_get_by_index(1)?,
+            // Shares without a post count under the nil id, as a removed post.
+            Some(row.try_get_by_index::<Option<Uuid>>(2)?.unwrap_or_default()),
+        ];
+        let user: Option<Uuid> = row.try_get_by_index(3)?;
+        let network: String = row.try_get_by_index(4)?;
+        let period: String = row.try_get_by_index(5)?;
+        let sums: [i64; 7] = [
+            row.try_get_by_index(6)?,
+            row.try_get_by_index(7)?,
+            row.try_get_by_index(8)?,
+            row.try_get_by_index(9)?,
+            row.try_get_by_index(10)?,
+            row.try_get_by_index(11)?,
+            row.try_get_by_index(12)?,
+        ];
+        if wants.people
+            && let Some(user) = user
+        {
+            let entry = people.entry(user).or_default();
+            entry.0 += sums[3];
+            entry.1 += sums[0];
         }
-        let Some(map) = usize::try_from(kind - 1)
-            .ok()
-            .and_then(|k| groups.get_mut(k))
-        else {
-            continue;
-        };
-        // Shares without a post count under the nil id, as a removed post.
-        let key = if kind == 3 {
-            Some(key.unwrap_or_default())
-        } else {
-            key
-        };
-        let group = map.entry(key).or_insert_with(|| Group {
-            key,
-            parts: Vec::new(),
-            people: 0,
-        });
-        match (network, period) {
-            (Some(network), Some(period)) => group.parts.push(Part {
-                network,
-                period,
-                human: h,
-                bot: b,
-                unique: v,
-                shares: s,
-                audience: a,
-                impressions: i,
-                engagement: e,
-            }),
-            _ => group.people = usize::try_from(distinct).unwrap_or(0),
+        for ((map, key), wanted) in groups.iter_mut().zip(keys).zip(wanted) {
+            if !wanted {
+                continue;
+            }
+            let (parts, people) = map.entry(key).or_default();
+            let part = parts
+                .entry((network.clone(), period.clone()))
+                .or_insert_with(|| Part {
+                    network: network.clone(),
+                    period: period.clone(),
+                    ..Part::default()
+                });
+            part.human += sums[0];
+            part.bot += sums[1];
+            part.unique += sums[2];
+            part.shares += sums[3];
+            part.audience += sums[4];
+            part.impressions += sums[5];
+            part.engagement += sums[6];
+            people.extend(user);
         }
     }
-    let [campaigns, teams, posts] = groups.map(|m| m.into_values().collect());
-    Ok((people, [campaigns, teams, posts]))
+    let people = people
+        .into_iter()
+        .map(|(user, (shares, human))| PersonSums {
+            user,
+            shares,
+            human,
+        })
+        .collect();
+    let groups = groups.map(|map| {
+        let mut groups: Vec<Group> = map
+            .into_iter()
+            .map(|(key, (parts, people))| Group {
+                key,
+                parts: parts.into_values().collect(),
+                people: people.len(),
+            })
+            .collect();
+        // Ties in the breakdowns keep the order of the keys.
+        groups.sort_by_key(|g| g.key);
+        groups
+    });
+    Ok((people, groups))
 }
 
 /// Clicks per day and network: the organisation's daily counters, or the rollup of the teams
