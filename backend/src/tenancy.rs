@@ -63,6 +63,7 @@ org_scoped! {
     click_visitor => None,
     reach_daily => None,
     reach_org_daily => None,
+    reach_team_daily => None,
     share_reach => None,
 }
 

@@ -17,6 +17,7 @@ mod m20261122_000006_reach_aggregates;
 mod m20261122_000007_click_partitions;
 mod m20261122_000008_pending_events_index;
 mod m20261122_000009_click_queue;
+mod m20261122_000010_reach_team_daily;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_click_partitions::Migration),
             Box::new(m20261122_000008_pending_events_index::Migration),
             Box::new(m20261122_000009_click_queue::Migration),
+            Box::new(m20261122_000010_reach_team_daily::Migration),
         ]
     }
 }

@@ -25,6 +25,8 @@ both! {
     integrations_report_engagement,
     team_dashboard_is_k_anonymous,
     dashboards_equal_raw_clicks_in_any_window with Options::with(json!({ "advocacy": { "k_anonymity": 1 } })),
+    team_counters_equal_raw_clicks with Options::with(json!({ "advocacy": { "k_anonymity": 1 } })),
+    dashboards_are_current_after_clicks_shares_and_reports with Options::with(json!({ "advocacy": { "k_anonymity": 1 } })),
 }
 
 pub(crate) async fn post_json(app: &TestApp, who: &Session, path: &str, body: Value) -> Value {
@@ -1315,5 +1317,358 @@ async fn dashboards_equal_raw_clicks_in_any_window(app: TestApp) {
                 assert_eq!(ranked, total, "{path}: leaderboard adds up");
             }
         }
+    }
+}
+
+/// The team counters (`reach_team_daily`) behind team series and dashboards, kept by the click
+/// writer, equal a recount from the raw clicks — human clicks, bot hits, own clicks and unique
+/// visitors (repeat visitors on a share and day count once) — for teams and shares without a
+/// team alike, in windows cutting through shares' click spans; rebuilding them from the
+/// rollup gives the same.
+async fn team_counters_equal_raw_clicks(app: TestApp) {
+    use chorus::{
+        advocacy::{
+            classify::ClickClass,
+            recorder::{NewClick, rebuild_aggregates, write_batch},
+        },
+        entities::{click, reach_team_daily, share as share_entity},
+    };
+    use chrono::{Duration, NaiveDate, Utc};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use std::collections::{BTreeSet, HashMap};
+
+    let admin = app.org_admin("Acme", "admin@acme.test").await;
+    let org = admin.org_id;
+    let editor = app
+        .person(org, "editor@acme.test", &[Role::Editor], None)
+        .await;
+    let boss = app.person(org, "boss@acme.test", &[], None).await;
+    let sales = app.team(org, "Sales", None, &[boss.user_id]).await;
+    let support = app.team(org, "Support", None, &[]).await;
+    let post_id = publish(&app, &editor, "News", json!({})).await;
+    for i in 0..5 {
+        let team = match i {
+            0..=2 => Some(sales),
+            3 => Some(support),
+            _ => None,
+        };
+        let p = app.person(org, &format!("p{i}@acme.test"), &[], team).await;
+        opt_in(&app, &p, true).await;
+        for network in ["linkedin", "x"] {
+            share(&app, &p, &post_id, network, FIREFOX).await;
+        }
+    }
+    let shares = share_entity::Entity::find()
+        .filter(share_entity::Column::OrgId.eq(org))
+        .all(app.db())
+        .await
+        .expect("shares");
+    assert_eq!(shares.len(), 10);
+
+    let now = Utc::now();
+    let today = now.date_naive();
+    let mut clicks = Vec::new();
+    for (i, s) in shares.iter().enumerate() {
+        let first = 1 + (i as i64 * 2) % 13;
+        for days_ago in first..first + 3 + i as i64 % 4 {
+            for n in 0..(3 + (days_ago + i as i64) % 4) {
+                let class = match n % 5 {
+                    3 => ClickClass::Bot,
+                    4 => ClickClass::SelfClick,
+                    _ => ClickClass::Human,
+                };
+                clicks.push(NewClick {
+                    org_id: org,
+                    share_id: s.id,
+                    post_id: s.post_id,
+                    campaign_id: s.campaign_id,
+                    team_id: s.team_id,
+                    user_id: s.user_id,
+                    network: s.network.clone(),
+                    clicked_at: now - Duration::days(days_ago),
+                    // Two visitors per share and day, so some come back.
+                    visitor_hash: format!("{:032}", n % 2),
+                    referrer_host: None,
+                    class,
+                });
+            }
+        }
+    }
+    for batch in clicks.chunks(6) {
+        let refs: Vec<&NewClick> = batch.iter().collect();
+        write_batch(app.db(), &refs).await.expect("clicks");
+    }
+    let stored = click::Entity::find()
+        .filter(click::Column::OrgId.eq(org))
+        .all(app.db())
+        .await
+        .expect("raw clicks");
+    assert_eq!(stored.len(), clicks.len());
+    let share_of: HashMap<Uuid, &share_entity::Model> = shares.iter().map(|s| (s.id, s)).collect();
+
+    // Per team, day and network: human, bot, own, unique, recounted from raw clicks.
+    type Counters = [i64; 4];
+    let mut recount: BTreeMap<(Uuid, String, String), Counters> = BTreeMap::new();
+    let mut seen: BTreeSet<(Uuid, String, String)> = BTreeSet::new();
+    for c in &stored {
+        let s = share_of[&c.share_id];
+        let Some(team) = s.team_id else { continue };
+        let counters = recount
+            .entry((team, c.day.clone(), s.network.clone()))
+            .or_default();
+        match c.class.as_str() {
+            "human" => {
+                counters[0] += 1;
+                if seen.insert((c.share_id, c.day.clone(), c.visitor_hash.clone())) {
+                    counters[3] += 1;
+                }
+            }
+            "bot" => counters[1] += 1,
+            _ => counters[2] += 1,
+        }
+    }
+    assert!(
+        recount.values().any(|c| c[3] < c[0]),
+        "some visitors come back"
+    );
+    let stored_counters = || async {
+        reach_team_daily::Entity::find()
+            .filter(reach_team_daily::Column::OrgId.eq(org))
+            .all(app.db())
+            .await
+            .expect("team counters")
+            .into_iter()
+            .map(|r| {
+                (
+                    (r.team_id, r.day, r.network),
+                    [r.human_clicks, r.bot_hits, r.self_clicks, r.unique_visitors],
+                )
+            })
+            .collect::<BTreeMap<_, Counters>>()
+    };
+    assert_eq!(stored_counters().await, recount, "kept by the click writer");
+
+    let day = |d: i64| today - Duration::days(d);
+    let windows: [(NaiveDate, NaiveDate); 4] = [
+        (day(29), today),
+        (day(6), today),
+        (day(10), day(4)),
+        (day(3), day(3)),
+    ];
+    let check = |round: &'static str| {
+        let app = &app;
+        let (admin, boss, stored, share_of) = (&admin, &boss, &stored, &share_of);
+        async move {
+            for (from, to) in windows {
+                let (f, t) = (
+                    from.format("%Y-%m-%d").to_string(),
+                    to.format("%Y-%m-%d").to_string(),
+                );
+                // Per day: human, bot, unique for one team (or everyone).
+                let expect = |team: Option<Uuid>| {
+                    let mut per_day: BTreeMap<String, [i64; 3]> = BTreeMap::new();
+                    let mut seen = BTreeSet::new();
+                    for c in stored.iter().filter(|c| {
+                        c.day >= f
+                            && c.day <= t
+                            && team.is_none_or(|team| share_of[&c.share_id].team_id == Some(team))
+                    }) {
+                        let entry = per_day.entry(c.day.clone()).or_default();
+                        match c.class.as_str() {
+                            "human" => {
+                                entry[0] += 1;
+                                if seen.insert((c.share_id, c.day.clone(), c.visitor_hash.clone()))
+                                {
+                                    entry[2] += 1;
+                                }
+                            }
+                            "bot" => entry[1] += 1,
+                            _ => {}
+                        }
+                    }
+                    per_day
+                };
+                let query = format!("from={from}&to={to}");
+                for (path, token, team) in [
+                    (
+                        format!("/api/v1/reach/series?{query}"),
+                        boss.token(),
+                        Some(sales),
+                    ),
+                    (
+                        format!("/api/v1/reach/series?{query}&team_id={support}"),
+                        admin.token(),
+                        Some(support),
+                    ),
+                    (format!("/api/v1/reach/series?{query}"), admin.token(), None),
+                ] {
+                    let expected = expect(team);
+                    let nonzero: BTreeMap<String, [i64; 3]> = expected
+                        .clone()
+                        .into_iter()
+                        .filter(|(_, c)| c[0] != 0 || c[1] != 0)
+                        .collect();
+                    let (status, series) = app.get(&path, token).await;
+                    assert_eq!(status, StatusCode::OK, "{path}: {series}");
+                    if series["suppressed"] == true {
+                        // Only a window in which nobody of the team was clicked or shared.
+                        assert!(nonzero.is_empty(), "{round}: {path} suppressed");
+                        continue;
+                    }
+                    let points: BTreeMap<String, [i64; 3]> = series["days"]
+                        .as_array()
+                        .expect("days")
+                        .iter()
+                        .filter(|p| {
+                            p["human_clicks"].as_i64() != Some(0)
+                                || p["bot_hits"].as_i64() != Some(0)
+                        })
+                        .map(|p| {
+                            (
+                                p["day"].as_str().unwrap_or_default().to_owned(),
+                                [
+                                    p["human_clicks"].as_i64().unwrap_or_default(),
+                                    p["bot_hits"].as_i64().unwrap_or_default(),
+                                    p["unique_visitors"].as_i64().unwrap_or_default(),
+                                ],
+                            )
+                        })
+                        .collect();
+                    assert_eq!(points, nonzero, "{round}: {path}");
+                    // The dashboard of the same teams agrees, day by day and in total.
+                    let dash_path = path.replace("/reach/series", "/reach/teams");
+                    let (status, dash) = app.get(&dash_path, token).await;
+                    assert_eq!(status, StatusCode::OK, "{dash_path}: {dash}");
+                    let total = expected.values().fold([0; 3], |mut acc, c| {
+                        for (a, v) in acc.iter_mut().zip(c) {
+                            *a += v;
+                        }
+                        acc
+                    });
+                    let totals = &dash["totals"];
+                    assert_eq!(
+                        [
+                            totals["human_clicks"].as_i64().unwrap_or_default(),
+                            totals["bot_hits"].as_i64().unwrap_or_default(),
+                            totals["unique_visitors"].as_i64().unwrap_or_default(),
+                        ],
+                        total,
+                        "{round}: {dash_path}"
+                    );
+                    let by_team: [i64; 3] =
+                        dash["by_team"]
+                            .as_array()
+                            .expect("teams")
+                            .iter()
+                            .fold([0; 3], |acc, r| {
+                                [
+                                    acc[0] + r["human_clicks"].as_i64().unwrap_or_default(),
+                                    acc[1] + r["bot_hits"].as_i64().unwrap_or_default(),
+                                    acc[2] + r["unique_visitors"].as_i64().unwrap_or_default(),
+                                ]
+                            });
+                    assert_eq!(by_team, total, "{round}: {dash_path}: teams add up");
+                }
+            }
+        }
+    };
+    check("written by the click writer").await;
+    rebuild_aggregates(app.db(), org).await.expect("rebuild");
+    assert_eq!(stored_counters().await, recount, "rebuilt from the rollup");
+    check("rebuilt").await;
+}
+
+/// Dashboards reuse a window's sums only while nothing behind them changed: a view asked again
+/// after new clicks, a new share or an engagement report shows them at once.
+async fn dashboards_are_current_after_clicks_shares_and_reports(app: TestApp) {
+    use chorus::{
+        advocacy::{
+            classify::ClickClass,
+            recorder::{NewClick, write_batch},
+        },
+        entities::share as share_entity,
+    };
+    use chrono::Utc;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let admin = app.org_admin("Acme", "admin@acme.test").await;
+    let org = admin.org_id;
+    let editor = app
+        .person(org, "editor@acme.test", &[Role::Editor], None)
+        .await;
+    let sales = app.team(org, "Sales", None, &[]).await;
+    let pat = app.person(org, "pat@acme.test", &[], Some(sales)).await;
+    opt_in(&app, &pat, true).await;
+    let post_id = publish(&app, &editor, "News", json!({})).await;
+    let first = share(&app, &pat, &post_id, "linkedin", FIREFOX).await;
+    let first_id: Uuid = first["share"]["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
+    let s = share_entity::Entity::find()
+        .filter(share_entity::Column::Id.eq(first_id))
+        .one(app.db())
+        .await
+        .expect("share")
+        .expect("found");
+    let views = [
+        "/api/v1/reach/teams",
+        "/api/v1/reach/programme",
+        &format!("/api/v1/reach/teams?team_id={sales}"),
+    ];
+    let totals = |path: String| {
+        let app = &app;
+        let token = admin.token();
+        async move {
+            let (status, view) = app.get(&path, token).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {view}");
+            let t = &view["totals"];
+            [
+                t["shares"].as_i64().unwrap_or_default(),
+                t["human_clicks"].as_i64().unwrap_or_default(),
+                t["unique_visitors"].as_i64().unwrap_or_default(),
+                t["engagement"].as_i64().unwrap_or_default(),
+            ]
+        }
+    };
+    for path in views.iter() {
+        assert_eq!(totals(path.to_string()).await, [1, 0, 0, 0], "{path}");
+        // Asked twice, unchanged.
+        assert_eq!(totals(path.to_string()).await, [1, 0, 0, 0], "{path}");
+    }
+    let click = |n: usize| NewClick {
+        org_id: org,
+        share_id: s.id,
+        post_id: s.post_id,
+        campaign_id: s.campaign_id,
+        team_id: s.team_id,
+        user_id: s.user_id,
+        network: s.network.clone(),
+        clicked_at: Utc::now(),
+        visitor_hash: format!("{:032}", n % 2),
+        referrer_host: None,
+        class: ClickClass::Human,
+    };
+    let clicks: Vec<NewClick> = (0..3).map(click).collect();
+    write_batch(app.db(), &clicks.iter().collect::<Vec<_>>())
+        .await
+        .expect("clicks");
+    for path in views.iter() {
+        assert_eq!(totals(path.to_string()).await, [1, 3, 2, 0], "{path}");
+    }
+    share(&app, &pat, &post_id, "x", FIREFOX).await;
+    for path in views.iter() {
+        assert_eq!(totals(path.to_string()).await, [2, 3, 2, 0], "{path}");
+    }
+    post_json(
+        &app,
+        &pat,
+        &format!("/api/v1/shares/{first_id}/engagement"),
+        json!({ "impressions": 900, "reactions": 12, "comments": 3, "reshares": 1 }),
+    )
+    .await;
+    for path in views.iter() {
+        assert_eq!(totals(path.to_string()).await, [2, 3, 2, 16], "{path}");
     }
 }

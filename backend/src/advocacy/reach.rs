@@ -1,10 +1,15 @@
 //! Reach reporting: the employee's own impact, managers' team dashboards and the programme view
-//! for administrators, plus CSV export of every table. Numbers come from the daily rollup and
-//! the shares table, never from raw clicks. Every metric follows one definition (see
-//! [`definitions`]); groups smaller than the k-anonymity threshold are folded into "other", and
-//! only opted-in people who chose to be ranked appear on leaderboards.
+//! for administrators, plus CSV export of every table. Numbers come from the daily rollup, its
+//! per-share, per-organisation and per-team counters and the shares table, never from raw
+//! clicks; the database sums them, and a window's sums are reused while nothing behind them
+//! has changed (see [`facts`]), so answers are always current. Every metric follows one
+//! definition (see [`definitions`]); groups smaller than the k-anonymity threshold are folded
+//! into "other", and only opted-in people who chose to be ranked appear on leaderboards.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap},
+    sync::Arc,
+};
 
 use axum::{
     Json,
@@ -14,8 +19,8 @@ use axum::{
 };
 use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    sea_query::Expr,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
+    QuerySelect, Statement, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -25,9 +30,7 @@ use uuid::Uuid;
 use super::emv::Rates;
 use crate::{
     auth::Role,
-    entities::{
-        advocate, campaign, post, reach_daily, reach_org_daily, share, share_reach, team, user,
-    },
+    entities::{advocate, campaign, post, reach_org_daily, reach_team_daily, share, team, user},
     error::{AppError, AppResult, Problem},
     http::extract::{AppQuery, AuthUser, managed_subtree},
     state::AppState,
@@ -332,49 +335,160 @@ impl Query {
     }
 }
 
-/// Rollup totals per (post, campaign, team, person, network) over the window, split by EMV rate
-/// period when rates change inside the window, so every click is priced at its day's rate.
-struct ShareClicks {
-    post: Uuid,
-    campaign: Option<Uuid>,
-    team: Option<Uuid>,
-    user: Option<Uuid>,
+/// Click and share sums of one group for one network and one EMV rate period (or one day):
+/// every click and share in it is priced at the same rate.
+#[derive(Debug, Default)]
+struct Part {
     network: String,
-    period_day: String,
+    /// A day of the period (its first day, or the day itself for daily parts).
+    period: String,
     human: i64,
     bot: i64,
     unique: i64,
-}
-
-/// Clicks per day and network (the time series and EMV at daily rates).
-struct DayClicks {
-    day: String,
-    network: String,
-    human: i64,
-    bot: i64,
-    unique: i64,
-}
-
-/// A share created in the window (potential reach, engagement, impressions).
-struct ShareFact {
-    post: Uuid,
-    campaign: Option<Uuid>,
-    team: Option<Uuid>,
-    user: Option<Uuid>,
-    network: String,
-    day: String,
+    shares: i64,
     audience: i64,
     impressions: i64,
     engagement: i64,
 }
 
-/// Everything a view needs, read in three queries: rollup rows grouped by share, rollup rows
-/// grouped by day and network, and the shares created in the window.
+impl Part {
+    fn add_to(&self, t: &mut Totals, rates: &Rates) {
+        t.shares += self.shares;
+        t.potential_reach += self.audience;
+        t.measured_impressions += self.impressions;
+        t.engagement += self.engagement;
+        t.human_clicks += self.human;
+        t.bot_hits += self.bot;
+        t.unique_visitors += self.unique;
+        if let Some(rate) = rates.at(&self.network, &self.period) {
+            *t.emv.entry(rate.currency.clone()).or_default() +=
+                rate.cpc * self.human as f64 + rate.cpm * self.impressions as f64 / 1000.0;
+        }
+    }
+}
+
+/// One person's shares and human clicks in the window (leaderboards, participation and the
+/// number of people behind a view).
+struct PersonSums {
+    user: Uuid,
+    shares: i64,
+    human: i64,
+}
+
+/// A breakdown group before labelling and folding.
+struct Group {
+    key: Option<Uuid>,
+    parts: Vec<Part>,
+    /// Distinct people whose shares were made or clicked in the window.
+    people: usize,
+}
+
+/// Everything a view needs, summed by the database: clicks and shares per day and network,
+/// per person, per campaign, team or post when the view breaks them down, and the people
+/// sharing in each week for the programme trend.
+#[derive(Default)]
+struct FactData {
+    days: Vec<Part>,
+    people: Vec<PersonSums>,
+    campaigns: Vec<Group>,
+    teams: Vec<Group>,
+    posts: Vec<Group>,
+    /// (Monday of the week, person) for every person with a share in that week.
+    weekly_sharers: Vec<(String, Uuid)>,
+}
+
+/// The window's facts, priced at the organisation's current EMV rates.
 struct Facts {
-    by_share: Vec<ShareClicks>,
-    by_day: Vec<DayClicks>,
-    shares: Vec<ShareFact>,
+    data: Arc<FactData>,
     rates: Rates,
+}
+
+impl std::ops::Deref for Facts {
+    type Target = FactData;
+
+    fn deref(&self) -> &FactData {
+        &self.data
+    }
+}
+
+/// What the facts of a window were computed from: the organisation's click counters from the
+/// window's first day on (every recorded click adds one), the shares created in the window
+/// (count and latest creation time: new and removed shares) and the engagement reports.
+/// Equal fingerprints mean equal facts, so a view reuses facts computed for an equal one.
+#[derive(Clone, PartialEq, Eq)]
+struct Fingerprint {
+    clicks: (i64, i64),
+    shares: (i64, Option<chrono::DateTime<Utc>>),
+    reports: i64,
+}
+
+async fn fingerprint(state: &AppState, q: &Query) -> AppResult<Fingerprint> {
+    let backend = state.db.get_database_backend();
+    let (from, _) = q.days();
+    let (start, end) = q.bounds();
+    let mut sql = Sql::new();
+    sql.push(
+        "SELECT (SELECT CAST(COALESCE(SUM(human_clicks + bot_hits + self_clicks), 0) AS BIGINT) \
+         FROM reach_org_daily WHERE org_id = ",
+    )
+    .bind(q.org)
+    .push(" AND day >= ")
+    .bind(from.clone())
+    .push("), (SELECT CAST(COUNT(*) AS BIGINT) FROM reach_org_daily WHERE org_id = ")
+    .bind(q.org)
+    .push(" AND day >= ")
+    .bind(from)
+    .push("), (SELECT CAST(COUNT(*) AS BIGINT) FROM shares WHERE org_id = ")
+    .bind(q.org)
+    .push(" AND created_at >= ")
+    .bind(start)
+    .push(" AND created_at < ")
+    .bind(end)
+    .push("), (SELECT MAX(created_at) FROM shares WHERE org_id = ")
+    .bind(q.org)
+    .push(" AND created_at >= ")
+    .bind(start)
+    .push(" AND created_at < ")
+    .bind(end)
+    .push("), (SELECT CAST(COUNT(*) AS BIGINT) FROM engagement_reports WHERE org_id = ")
+    .bind(q.org)
+    .push(")");
+    let row = state
+        .db
+        .query_one_raw(sql.statement(backend))
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("fingerprint: no row")))?;
+    Ok(Fingerprint {
+        clicks: (row.try_get_by_index(0)?, row.try_get_by_index(1)?),
+        shares: (row.try_get_by_index(2)?, row.try_get_by_index(3)?),
+        reports: row.try_get_by_index(4)?,
+    })
+}
+
+/// Which facts were computed: organisation, window, scope, rate periods and breakdowns.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct FactKey {
+    org: Uuid,
+    scope: String,
+    from: NaiveDate,
+    to: NaiveDate,
+    changes: Vec<String>,
+    wants: (bool, bool, bool, bool, bool),
+}
+
+struct CachedFacts {
+    fingerprint: Fingerprint,
+    data: Arc<FactData>,
+    used: std::time::Instant,
+}
+
+/// Facts computed recently, per key; at most this many are kept (the least recently used go).
+const CACHED_FACTS: usize = 128;
+
+fn fact_cache() -> &'static std::sync::Mutex<HashMap<FactKey, CachedFacts>> {
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<HashMap<FactKey, CachedFacts>>> =
+        std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
 }
 
 const SUM_HUMAN: &str = "CAST(COALESCE(SUM(human_clicks), 0) AS BIGINT)";
@@ -388,164 +502,304 @@ fn day_expr(backend: DatabaseBackend) -> &'static str {
     }
 }
 
-type ShareFactRow = (
-    Option<Uuid>,
-    Option<Uuid>,
-    Option<Uuid>,
-    Option<Uuid>,
-    String,
-    String,
-    i64,
-    i64,
-    i64,
-);
+/// A raw statement built left to right: every value gets the next `$n` placeholder.
+struct Sql {
+    text: String,
+    values: Vec<sea_orm::Value>,
+}
 
-/// A share's click totals to date and the days it was first and last clicked.
-type ShareReachRow = (
-    Uuid,
-    Uuid,
-    Option<Uuid>,
-    Option<Uuid>,
-    Option<Uuid>,
-    String,
-    i64,
-    i64,
-    i64,
-    String,
-    String,
-);
-
-/// A share's post, campaign, team, person and network.
-type ShareDims = (Uuid, Option<Uuid>, Option<Uuid>, Option<Uuid>, String);
-
-/// Rollup rows are grouped per share dimensions and EMV rate period.
-type GroupKey = (
-    Option<Uuid>,
-    Option<Uuid>,
-    Option<Uuid>,
-    Option<Uuid>,
-    String,
-    String,
-);
-
-async fn facts(state: &AppState, q: &Query) -> AppResult<Facts> {
-    let db = &state.db;
-    let rates = Rates::load(db, q.org).await?;
-    let (from, to) = q.days();
-    // Days inside the window on which some rate changes split the sums into periods, so each
-    // click is priced at its day's rate.
-    let changes: Vec<String> = rates
-        .change_days()
-        .into_iter()
-        .filter(|d| *d > from && *d <= to)
-        .collect();
-    let period_of = |day: &str| -> String {
-        changes
-            .iter()
-            .rev()
-            .find(|c| c.as_str() <= day)
-            .cloned()
-            .unwrap_or_else(|| from.clone())
-    };
-    // Shares clicked inside the window, with their totals to date. A share whose clicks all
-    // fall inside the window and inside one rate period counts as its totals: one row however
-    // many days it was clicked. The others are read day by day from the rollup.
-    let mut reach = share_reach::Entity::find_in(q.org)
-        .select_only()
-        .column(share_reach::Column::ShareId)
-        .column(share_reach::Column::PostId)
-        .column(share_reach::Column::CampaignId)
-        .column(share_reach::Column::TeamId)
-        .column(share_reach::Column::UserId)
-        .column(share_reach::Column::Network)
-        .column(share_reach::Column::HumanClicks)
-        .column(share_reach::Column::BotHits)
-        .column(share_reach::Column::UniqueVisitors)
-        .column(share_reach::Column::FirstDay)
-        .column(share_reach::Column::LastDay)
-        .filter(share_reach::Column::LastDay.gte(from.clone()))
-        .filter(share_reach::Column::FirstDay.lte(to.clone()));
-    match &q.scope {
-        Scope::Org => {}
-        Scope::User(u) => reach = reach.filter(share_reach::Column::UserId.eq(*u)),
-        Scope::Teams(t) => reach = reach.filter(share_reach::Column::TeamId.is_in(t.clone())),
-    }
-    let rows: Vec<ShareReachRow> = reach.into_tuple().all(db).await?;
-    let mine: Vec<Uuid> = match q.scope {
-        Scope::User(_) => rows.iter().map(|r| r.0).collect(),
-        _ => Vec::new(),
-    };
-    let mut groups: std::collections::HashMap<GroupKey, (i64, i64, i64)> =
-        std::collections::HashMap::new();
-    let mut partial: std::collections::HashMap<Uuid, ShareDims> = std::collections::HashMap::new();
-    for (share, post, campaign, team, user, network, human, bot, unique, first, last) in rows {
-        let period = period_of(&first);
-        if first >= from && last <= to && period == period_of(&last) {
-            let sums = groups
-                .entry((Some(post), campaign, team, user, network, period))
-                .or_default();
-            sums.0 += human;
-            sums.1 += bot;
-            sums.2 += unique;
-        } else {
-            partial.insert(share, (post, campaign, team, user, network));
+impl Sql {
+    fn new() -> Self {
+        Self {
+            text: String::new(),
+            values: Vec::new(),
         }
     }
-    let partial_ids: Vec<Uuid> = partial.keys().copied().collect();
-    for chunk in partial_ids.chunks(500) {
-        let days: Vec<(Uuid, String, i64, i64, i64)> = reach_daily::Entity::find()
-            .select_only()
-            .column(reach_daily::Column::ShareId)
-            .column(reach_daily::Column::Day)
-            .column(reach_daily::Column::HumanClicks)
-            .column(reach_daily::Column::BotHits)
-            .column(reach_daily::Column::UniqueVisitors)
-            .filter(reach_daily::Column::OrgId.eq(q.org))
-            .filter(reach_daily::Column::ShareId.is_in(chunk.to_vec()))
-            .filter(reach_daily::Column::Day.gte(from.clone()))
-            .filter(reach_daily::Column::Day.lte(to.clone()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        for (share, day, human, bot, unique) in days {
-            let Some((post, campaign, team, user, network)) = partial.get(&share) else {
-                continue;
-            };
-            let sums = groups
-                .entry((
-                    Some(*post),
-                    *campaign,
-                    *team,
-                    *user,
-                    network.clone(),
-                    period_of(&day),
-                ))
-                .or_default();
-            sums.0 += human;
-            sums.1 += bot;
-            sums.2 += unique;
-        }
+
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
     }
-    let by_share = groups
-        .into_iter()
-        .map(
-            |((post, campaign, team, user, network, period_day), (human, bot, unique))| {
-                ShareClicks {
-                    post: post.unwrap_or_default(),
-                    campaign,
-                    team,
-                    user,
-                    network,
-                    period_day,
-                    human,
-                    bot,
-                    unique,
+
+    fn bind(&mut self, value: impl Into<sea_orm::Value>) -> &mut Self {
+        self.values.push(value.into());
+        let placeholder = format!("${}", self.values.len());
+        self.text.push_str(&placeholder);
+        self
+    }
+
+    /// `AND <column> = $n` or `AND <column> IN ($n, …)` for the view's scope.
+    fn scope(&mut self, scope: &Scope, team_column: &str, user_column: &str) -> &mut Self {
+        match scope {
+            Scope::Org => {}
+            Scope::User(u) => {
+                self.push(&format!(" AND {user_column} = ")).bind(*u);
+            }
+            Scope::Teams(teams) => {
+                self.push(&format!(" AND {team_column} IN ("));
+                if teams.is_empty() {
+                    self.push("NULL");
                 }
-            },
-        )
+                for (i, t) in teams.iter().enumerate() {
+                    if i > 0 {
+                        self.push(", ");
+                    }
+                    self.bind(*t);
+                }
+                self.push(")");
+            }
+        }
+        self
+    }
+
+    fn statement(&self, backend: DatabaseBackend) -> Statement {
+        Statement::from_sql_and_values(backend, self.text.clone(), self.values.clone())
+    }
+}
+
+impl Query {
+    fn bounds(&self) -> (chrono::DateTime<Utc>, chrono::DateTime<Utc>) {
+        let at = |d: NaiveDate| {
+            d.and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or_else(Utc::now)
+        };
+        (at(self.from), at(self.to + Duration::days(1)))
+    }
+
+    /// `AND <shares> created in the window, in scope`.
+    fn shares_in_window(&self, sql: &mut Sql) {
+        let (start, end) = self.bounds();
+        sql.push(" AND created_at >= ")
+            .bind(start)
+            .push(" AND created_at < ")
+            .bind(end)
+            .scope(&self.scope, "team_id", "user_id");
+    }
+}
+
+/// The rate periods of a window: its first day and every later day on which a rate changes.
+struct Periods {
+    from: String,
+    to: String,
+    changes: Vec<String>,
+}
+
+impl Periods {
+    fn new(q: &Query, rates: &Rates) -> Self {
+        let (from, to) = q.days();
+        let changes = rates
+            .change_days()
+            .into_iter()
+            .filter(|d| *d > from && *d <= to)
+            .collect();
+        Self { from, to, changes }
+    }
+
+    /// `CASE WHEN <day> >= <change> THEN <change> … ELSE <from> END`: the period of a day.
+    fn of(&self, sql: &mut Sql, day: &str) {
+        if self.changes.is_empty() {
+            sql.push("CAST(").bind(self.from.clone()).push(" AS TEXT)");
+            return;
+        }
+        sql.push("CASE");
+        for change in self.changes.iter().rev() {
+            sql.push(&format!(" WHEN {day} >= "))
+                .bind(change.clone())
+                .push(" THEN ")
+                .bind(change.clone());
+        }
+        sql.push(" ELSE ").bind(self.from.clone()).push(" END");
+    }
+
+    /// `share_reach` rows whose clicks are not all inside the window and one rate period:
+    /// clicked before or after the window, or on both sides of a rate change.
+    fn straddles(&self, sql: &mut Sql) {
+        sql.push("(first_day < ")
+            .bind(self.from.clone())
+            .push(" OR last_day > ")
+            .bind(self.to.clone());
+        for change in &self.changes {
+            sql.push(" OR (first_day < ")
+                .bind(change.clone())
+                .push(" AND last_day >= ")
+                .bind(change.clone())
+                .push(")");
+        }
+        sql.push(")");
+    }
+}
+
+/// Which breakdowns a view shows besides the series and the per-person sums.
+#[derive(Clone, Copy, Default)]
+struct Wants {
+    people: bool,
+    weeks: bool,
+    campaigns: bool,
+    teams: bool,
+    posts: bool,
+}
+
+/// The clicks inside the window and the shares created in it, one row per share (or per share
+/// and day for shares clicked across a window edge or rate change), as the `src` table of a
+/// `WITH` clause: dimensions `c` (campaign), `t` (team), `o` (post), `u` (person), `n`
+/// (network), `p` (rate period) and sums `h`, `b`, `v` (human, bot, unique), `s`, `a`, `i`,
+/// `e` (shares, audience, impressions, engagement).
+///
+/// A share whose clicks all fall inside the window and one rate period counts as its totals
+/// to date, one row however many days it was clicked; the others are read day by day from the
+/// rollup, inside the window only.
+fn window_source(sql: &mut Sql, q: &Query, periods: &Periods, backend: DatabaseBackend) {
+    let cols = "campaign_id AS c, team_id AS t, post_id AS o, user_id AS u, network AS n";
+    sql.push(&format!("SELECT {cols}, "));
+    periods.of(sql, "first_day");
+    sql.push(
+        " AS p, human_clicks AS h, bot_hits AS b, unique_visitors AS v, \
+         CAST(0 AS BIGINT) AS s, CAST(0 AS BIGINT) AS a, CAST(0 AS BIGINT) AS i, \
+         CAST(0 AS BIGINT) AS e FROM share_reach WHERE org_id = ",
+    )
+    .bind(q.org)
+    .push(" AND last_day >= ")
+    .bind(periods.from.clone())
+    .push(" AND first_day <= ")
+    .bind(periods.to.clone())
+    .push(" AND NOT ");
+    periods.straddles(sql);
+    sql.scope(&q.scope, "team_id", "user_id");
+
+    sql.push(&format!(" UNION ALL SELECT {cols}, "));
+    periods.of(sql, "day");
+    sql.push(
+        ", human_clicks, bot_hits, unique_visitors, 0, 0, 0, 0 FROM reach_daily \
+         WHERE org_id = ",
+    )
+    .bind(q.org)
+    .push(" AND day >= ")
+    .bind(periods.from.clone())
+    .push(" AND day <= ")
+    .bind(periods.to.clone())
+    .push(" AND share_id IN (SELECT share_id FROM share_reach WHERE org_id = ")
+    .bind(q.org)
+    .push(" AND last_day >= ")
+    .bind(periods.from.clone())
+    .push(" AND first_day <= ")
+    .bind(periods.to.clone())
+    .push(" AND ");
+    periods.straddles(sql);
+    sql.scope(&q.scope, "team_id", "user_id");
+    sql.push(")");
+
+    sql.push(&format!(" UNION ALL SELECT {cols}, "));
+    periods.of(sql, day_expr(backend));
+    sql.push(
+        ", 0, 0, 0, CAST(1 AS BIGINT), audience_size, impressions, \
+         reactions + comments + reshares \
+         FROM shares WHERE org_id = ",
+    )
+    .bind(q.org);
+    q.shares_in_window(sql);
+}
+
+/// Per person and per wanted dimension, from one pass over the window's rows.
+async fn breakdowns(
+    state: &AppState,
+    q: &Query,
+    periods: &Periods,
+    wants: Wants,
+) -> AppResult<(Vec<PersonSums>, [Vec<Group>; 3])> {
+    if !(wants.people || wants.campaigns || wants.teams || wants.posts) {
+        return Ok((Vec::new(), Default::default()));
+    }
+    let backend = state.db.get_database_backend();
+    let mut sql = Sql::new();
+    sql.push("SELECT c, t, o, u, n, p, h, b, v, s, a, i, e FROM (");
+    window_source(&mut sql, q, periods, backend);
+    sql.push(") src");
+    let rows = state.db.query_all_raw(sql.statement(backend)).await?;
+    let mut people: HashMap<Uuid, (i64, i64)> = HashMap::new();
+    /// A group's sums per network and period, and its people.
+    type Sums = (HashMap<(String, String), Part>, BTreeSet<Uuid>);
+    let mut groups: [HashMap<Option<Uuid>, Sums>; 3] = Default::default();
+    let wanted = [wants.campaigns, wants.teams, wants.posts];
+    for row in rows {
+        let keys: [Option<Uuid>; 3] = [
+            row.try_get_by_index(0)?,
+            row.try_get_by_index(1)?,
+            // Shares without a post count under the nil id, as a removed post.
+            Some(row.try_get_by_index::<Option<Uuid>>(2)?.unwrap_or_default()),
+        ];
+        let user: Option<Uuid> = row.try_get_by_index(3)?;
+        let network: String = row.try_get_by_index(4)?;
+        let period: String = row.try_get_by_index(5)?;
+        let sums: [i64; 7] = [
+            row.try_get_by_index(6)?,
+            row.try_get_by_index(7)?,
+            row.try_get_by_index(8)?,
+            row.try_get_by_index(9)?,
+            row.try_get_by_index(10)?,
+            row.try_get_by_index(11)?,
+            row.try_get_by_index(12)?,
+        ];
+        if wants.people
+            && let Some(user) = user
+        {
+            let entry = people.entry(user).or_default();
+            entry.0 += sums[3];
+            entry.1 += sums[0];
+        }
+        for ((map, key), wanted) in groups.iter_mut().zip(keys).zip(wanted) {
+            if !wanted {
+                continue;
+            }
+            let (parts, people) = map.entry(key).or_default();
+            let part = parts
+                .entry((network.clone(), period.clone()))
+                .or_insert_with(|| Part {
+                    network: network.clone(),
+                    period: period.clone(),
+                    ..Part::default()
+                });
+            part.human += sums[0];
+            part.bot += sums[1];
+            part.unique += sums[2];
+            part.shares += sums[3];
+            part.audience += sums[4];
+            part.impressions += sums[5];
+            part.engagement += sums[6];
+            people.extend(user);
+        }
+    }
+    let people = people
+        .into_iter()
+        .map(|(user, (shares, human))| PersonSums {
+            user,
+            shares,
+            human,
+        })
         .collect();
-    // The series: the organisation's daily counters, or the rollup of the teams or person.
-    let days: Vec<(String, String, i64, i64, i64)> = match &q.scope {
+    let groups = groups.map(|map| {
+        let mut groups: Vec<Group> = map
+            .into_iter()
+            .map(|(key, (parts, people))| Group {
+                key,
+                parts: parts.into_values().collect(),
+                people: people.len(),
+            })
+            .collect();
+        // Ties in the breakdowns keep the order of the keys.
+        groups.sort_by_key(|g| g.key);
+        groups
+    });
+    Ok((people, groups))
+}
+
+/// Clicks per day and network: the organisation's daily counters, or the rollup of the teams
+/// or person; and the shares created per day and network.
+async fn daily(state: &AppState, q: &Query) -> AppResult<Vec<Part>> {
+    let db = &state.db;
+    let backend = db.get_database_backend();
+    let (from, to) = q.days();
+    let clicks: Vec<(String, String, i64, i64, i64)> = match &q.scope {
         Scope::Org => {
             reach_org_daily::Entity::find_in(q.org)
                 .select_only()
@@ -560,114 +814,180 @@ async fn facts(state: &AppState, q: &Query) -> AppResult<Facts> {
                 .all(db)
                 .await?
         }
-        Scope::User(_) | Scope::Teams(_) => {
-            // A person's series reads their shares' rows by key; a team's the team index.
-            let mut filter = Condition::all()
-                .add(reach_daily::Column::OrgId.eq(q.org))
-                .add(reach_daily::Column::Day.gte(from.clone()))
-                .add(reach_daily::Column::Day.lte(to.clone()));
-            filter = match &q.scope {
-                Scope::Teams(t) => filter.add(reach_daily::Column::TeamId.is_in(t.clone())),
-                _ => filter.add(reach_daily::Column::ShareId.is_in(mine)),
-            };
-            reach_daily::Entity::find()
+        Scope::Teams(teams) => {
+            reach_team_daily::Entity::find_in(q.org)
                 .select_only()
-                .column(reach_daily::Column::Day)
-                .column(reach_daily::Column::Network)
+                .column(reach_team_daily::Column::Day)
+                .column(reach_team_daily::Column::Network)
                 .column_as(Expr::cust(SUM_HUMAN), "human")
                 .column_as(Expr::cust(SUM_BOT), "bot")
                 .column_as(Expr::cust(SUM_UNIQUE), "uniq")
-                .filter(filter)
-                .group_by(reach_daily::Column::Day)
-                .group_by(reach_daily::Column::Network)
+                .filter(reach_team_daily::Column::TeamId.is_in(teams.clone()))
+                .filter(reach_team_daily::Column::Day.gte(from.clone()))
+                .filter(reach_team_daily::Column::Day.lte(to.clone()))
+                .group_by(reach_team_daily::Column::Day)
+                .group_by(reach_team_daily::Column::Network)
                 .into_tuple()
                 .all(db)
                 .await?
         }
+        Scope::User(u) => {
+            // A person's series reads their shares' rows by key.
+            let mut sql = Sql::new();
+            sql.push(&format!(
+                "SELECT day, network, {SUM_HUMAN}, {SUM_BOT}, {SUM_UNIQUE} FROM reach_daily \
+                 WHERE org_id = "
+            ))
+            .bind(q.org)
+            .push(" AND day >= ")
+            .bind(from.clone())
+            .push(" AND day <= ")
+            .bind(to.clone())
+            .push(" AND share_id IN (SELECT share_id FROM share_reach WHERE org_id = ")
+            .bind(q.org)
+            .push(" AND user_id = ")
+            .bind(*u)
+            .push(" AND last_day >= ")
+            .bind(from.clone())
+            .push(" AND first_day <= ")
+            .bind(to.clone())
+            .push(") GROUP BY day, network");
+            tuples(db, sql.statement(backend)).await?
+        }
     };
-    let by_day = days
+    let day = day_expr(backend);
+    let mut sql = Sql::new();
+    sql.push(&format!(
+        "SELECT {day}, network, CAST(COUNT(*) AS BIGINT), \
+         CAST(COALESCE(SUM(audience_size), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(impressions), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(reactions + comments + reshares), 0) AS BIGINT) \
+         FROM shares WHERE org_id = "
+    ))
+    .bind(q.org);
+    q.shares_in_window(&mut sql);
+    sql.push(&format!(" GROUP BY {day}, network"));
+    let shares: Vec<(String, String, i64, i64, i64, i64)> =
+        tuples(db, sql.statement(backend)).await?;
+    let mut parts: Vec<Part> = clicks
         .into_iter()
-        .map(|(day, network, human, bot, unique)| DayClicks {
-            day,
+        .map(|(day, network, human, bot, unique)| Part {
             network,
+            period: day,
             human,
             bot,
             unique,
+            ..Part::default()
         })
         .collect();
-    let day = day_expr(db.get_database_backend());
-    let rows: Vec<ShareFactRow> = share::Entity::find()
-        .select_only()
-        .column(share::Column::PostId)
-        .column(share::Column::CampaignId)
-        .column(share::Column::TeamId)
-        .column(share::Column::UserId)
-        .column(share::Column::Network)
-        .column_as(Expr::cust(day), "d")
-        .column(share::Column::AudienceSize)
-        .column(share::Column::Impressions)
-        .column_as(Expr::cust("reactions + comments + reshares"), "engagement")
-        .filter(q.share_filter())
-        .into_tuple()
-        .all(db)
-        .await?;
-    let shares = rows
+    parts.extend(shares.into_iter().map(
+        |(day, network, shares, audience, impressions, engagement)| Part {
+            network,
+            period: day,
+            shares,
+            audience,
+            impressions,
+            engagement,
+            ..Part::default()
+        },
+    ));
+    Ok(parts)
+}
+
+async fn tuples<T: sea_orm::TryGetableMany>(
+    db: &sea_orm::DatabaseConnection,
+    statement: Statement,
+) -> AppResult<Vec<T>> {
+    Ok(db
+        .query_all_raw(statement)
+        .await?
         .into_iter()
-        .map(
-            |(post, campaign, team, user, network, day, audience, impressions, engagement)| {
-                ShareFact {
-                    post: post.unwrap_or_default(),
-                    campaign,
-                    team,
-                    user,
-                    network,
-                    day,
-                    audience,
-                    impressions,
-                    engagement,
-                }
+        .map(|row| T::try_get_many_by_index(&row).map_err(sea_orm::DbErr::from))
+        .collect::<Result<Vec<T>, _>>()?)
+}
+
+/// The window's facts. Summing them reads every share clicked or made in the window, so facts
+/// are kept and reused while their [`Fingerprint`] is unchanged: the answer is the same as a
+/// fresh computation, and any click, share or engagement report since makes the next view
+/// recompute.
+async fn facts(state: &AppState, q: &Query, wants: Wants) -> AppResult<Facts> {
+    let rates = Rates::load(&state.db, q.org).await?;
+    let periods = Periods::new(q, &rates);
+    let key = FactKey {
+        org: q.org,
+        scope: match &q.scope {
+            Scope::Org => "org".to_owned(),
+            Scope::User(u) => format!("user:{u}"),
+            Scope::Teams(teams) => {
+                let mut teams = teams.clone();
+                teams.sort();
+                format!("teams:{teams:?}")
+            }
+        },
+        from: q.from,
+        to: q.to,
+        changes: periods.changes.clone(),
+        wants: (
+            wants.people,
+            wants.campaigns,
+            wants.teams,
+            wants.posts,
+            wants.weeks,
+        ),
+    };
+    // Taken before the facts are read: a write in between makes the next view recompute.
+    let fingerprint = fingerprint(state, q).await?;
+    let cached = fact_cache().lock().ok().and_then(|mut cache| {
+        let entry = cache.get_mut(&key)?;
+        if entry.fingerprint != fingerprint {
+            return None;
+        }
+        entry.used = std::time::Instant::now();
+        Some(entry.data.clone())
+    });
+    if let Some(data) = cached {
+        return Ok(Facts { data, rates });
+    }
+    let days = daily(state, q).await?;
+    let (people, [campaigns, teams, posts]) = breakdowns(state, q, &periods, wants).await?;
+    let weekly_sharers = if wants.weeks {
+        weekly_sharers(state, q).await?
+    } else {
+        Vec::new()
+    };
+    let data = Arc::new(FactData {
+        days,
+        people,
+        campaigns,
+        teams,
+        posts,
+        weekly_sharers,
+    });
+    if let Ok(mut cache) = fact_cache().lock() {
+        if cache.len() >= CACHED_FACTS && !cache.contains_key(&key) {
+            let oldest = cache
+                .iter()
+                .min_by_key(|(_, entry)| entry.used)
+                .map(|(key, _)| key.clone());
+            if let Some(oldest) = oldest {
+                cache.remove(&oldest);
+            }
+        }
+        cache.insert(
+            key,
+            CachedFacts {
+                fingerprint,
+                data: data.clone(),
+                used: std::time::Instant::now(),
             },
-        )
-        .collect();
-    Ok(Facts {
-        by_share,
-        by_day,
-        shares,
-        rates,
-    })
+        );
+    }
+    Ok(Facts { data, rates })
 }
 
 fn round_emv(t: &mut Totals) {
     for value in t.emv.values_mut() {
         *value = (*value * 100.0).round() / 100.0;
-    }
-}
-
-fn add_share(t: &mut Totals, s: &ShareFact, rates: &Rates) {
-    t.shares += 1;
-    t.potential_reach += s.audience;
-    t.measured_impressions += s.impressions;
-    t.engagement += s.engagement;
-    if let Some(rate) = rates.at(&s.network, &s.day) {
-        *t.emv.entry(rate.currency.clone()).or_default() +=
-            rate.cpm * s.impressions as f64 / 1000.0;
-    }
-}
-
-fn add_clicks(
-    t: &mut Totals,
-    network: &str,
-    day: &str,
-    human: i64,
-    bot: i64,
-    unique: i64,
-    rates: &Rates,
-) {
-    t.human_clicks += human;
-    t.bot_hits += bot;
-    t.unique_visitors += unique;
-    if let Some(rate) = rates.at(network, day) {
-        *t.emv.entry(rate.currency.clone()).or_default() += rate.cpc * human as f64;
     }
 }
 
@@ -681,31 +1001,13 @@ fn overview(f: &Facts, from: NaiveDate, to: NaiveDate) -> Overview {
     let mut by_day: BTreeMap<String, Totals> = BTreeMap::new();
     let mut by_network: BTreeMap<String, Totals> = BTreeMap::new();
     let mut totals = Totals::default();
-    for c in &f.by_day {
-        for t in [
-            by_day.entry(c.day.clone()).or_default(),
-            by_network.entry(c.network.clone()).or_default(),
-        ] {
-            add_clicks(t, &c.network, &c.day, c.human, c.bot, c.unique, &f.rates);
-        }
-        add_clicks(
-            &mut totals,
-            &c.network,
-            &c.day,
-            c.human,
-            c.bot,
-            c.unique,
+    for part in &f.days {
+        part.add_to(by_day.entry(part.period.clone()).or_default(), &f.rates);
+        part.add_to(
+            by_network.entry(part.network.clone()).or_default(),
             &f.rates,
         );
-    }
-    for s in &f.shares {
-        add_share(by_day.entry(s.day.clone()).or_default(), s, &f.rates);
-        add_share(
-            by_network.entry(s.network.clone()).or_default(),
-            s,
-            &f.rates,
-        );
-        add_share(&mut totals, s, &f.rates);
+        part.add_to(&mut totals, &f.rates);
     }
     round_emv(&mut totals);
     let mut series = Vec::new();
@@ -747,24 +1049,6 @@ enum Dimension {
     Post,
 }
 
-impl Dimension {
-    fn of_clicks(self, c: &ShareClicks) -> Option<Uuid> {
-        match self {
-            Dimension::Campaign => c.campaign,
-            Dimension::Team => c.team,
-            Dimension::Post => Some(c.post),
-        }
-    }
-
-    fn of_share(self, s: &ShareFact) -> Option<Uuid> {
-        match self {
-            Dimension::Campaign => s.campaign,
-            Dimension::Team => s.team,
-            Dimension::Post => Some(s.post),
-        }
-    }
-}
-
 /// A breakdown by campaign, team or post; groups of fewer than `k` distinct sharers fold.
 async fn breakdown(
     state: &AppState,
@@ -773,32 +1057,22 @@ async fn breakdown(
     dim: Dimension,
     k: usize,
 ) -> AppResult<Vec<Row>> {
-    let mut groups: BTreeMap<Option<Uuid>, (Totals, BTreeSet<Uuid>)> = BTreeMap::new();
-    for c in &f.by_share {
-        let (t, people) = groups.entry(dim.of_clicks(c)).or_default();
-        add_clicks(
-            t,
-            &c.network,
-            &c.period_day,
-            c.human,
-            c.bot,
-            c.unique,
-            &f.rates,
-        );
-        people.extend(c.user);
-    }
-    for s in &f.shares {
-        let (t, people) = groups.entry(dim.of_share(s)).or_default();
-        add_share(t, s, &f.rates);
-        people.extend(s.user);
-    }
-    let ids: Vec<Uuid> = groups.keys().flatten().copied().collect();
+    let groups = match dim {
+        Dimension::Campaign => &f.campaigns,
+        Dimension::Team => &f.teams,
+        Dimension::Post => &f.posts,
+    };
+    let ids: Vec<Uuid> = groups.iter().filter_map(|g| g.key).collect();
     let labels = labels(state, org, dim, &ids).await?;
     let mut rows: Vec<(Row, usize)> = groups
-        .into_iter()
-        .map(|(key, (mut totals, people))| {
+        .iter()
+        .map(|g| {
+            let mut totals = Totals::default();
+            for part in &g.parts {
+                part.add_to(&mut totals, &f.rates);
+            }
             round_emv(&mut totals);
-            let (key, label) = match key {
+            let (key, label) = match g.key {
                 Some(id) => (
                     id.to_string(),
                     labels
@@ -808,7 +1082,7 @@ async fn breakdown(
                 ),
                 None => ("none".into(), "None".into()),
             };
-            (Row { key, label, totals }, people.len())
+            (Row { key, label, totals }, g.people)
         })
         .collect();
     rows.sort_by(|a, b| {
@@ -932,41 +1206,40 @@ fn per_share(rank: Option<&str>) -> AppResult<bool> {
 
 /// Members, opted-in people and active advocates in a set of teams (or the organisation).
 async fn participation(state: &AppState, q: &Query, f: &Facts) -> AppResult<Participation> {
-    let mut members = user::Entity::find_in(q.org).filter(user::Column::Status.eq(user::ACTIVE));
-    if let Scope::Teams(teams) = &q.scope {
-        members = members.filter(user::Column::TeamId.is_in(teams.clone()));
-    }
-    let member_ids: BTreeSet<Uuid> = members
-        .select_only()
-        .column(user::Column::Id)
-        .into_tuple::<Uuid>()
-        .all(&state.db)
+    let backend = state.db.get_database_backend();
+    let mut sql = Sql::new();
+    sql.push("SELECT CAST(COUNT(*) AS BIGINT) FROM users WHERE org_id = ")
+        .bind(q.org)
+        .push(" AND status = ")
+        .bind(user::ACTIVE)
+        .scope(&q.scope, "team_id", "id");
+    let members: i64 = tuples::<(i64,)>(&state.db, sql.statement(backend))
+        .await?
+        .first()
+        .map_or(0, |r| r.0);
+    let mut sql = Sql::new();
+    sql.push("SELECT id FROM users WHERE org_id = ")
+        .bind(q.org)
+        .push(" AND status = ")
+        .bind(user::ACTIVE)
+        .scope(&q.scope, "team_id", "id")
+        .push(" AND id IN (SELECT user_id FROM advocates WHERE org_id = ")
+        .bind(q.org)
+        .push(" AND opted_in = ")
+        .bind(true)
+        .push(")");
+    let opted_in: BTreeSet<Uuid> = tuples::<(Uuid,)>(&state.db, sql.statement(backend))
         .await?
         .into_iter()
+        .map(|r| r.0)
         .collect();
-    let mut opted = advocate::Entity::find_in(q.org)
-        .select_only()
-        .column(advocate::Column::UserId)
-        .filter(advocate::Column::OptedIn.eq(true));
-    if let Scope::Teams(_) = &q.scope {
-        opted = opted.filter(advocate::Column::UserId.is_in(member_ids.iter().copied()));
-    }
-    let opted: BTreeSet<Uuid> = opted
-        .into_tuple::<Uuid>()
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .collect();
-    let opted_in: BTreeSet<Uuid> = member_ids.intersection(&opted).copied().collect();
-    let active = f
-        .shares
-        .iter()
-        .filter_map(|s| s.user)
-        .filter(|u| opted_in.contains(u))
-        .collect::<BTreeSet<_>>()
-        .len() as i64;
-    let members = member_ids.len() as i64;
     let opted_count = opted_in.len() as i64;
+    // Opted-in members with a share in the window.
+    let active = f
+        .people
+        .iter()
+        .filter(|p| p.shares > 0 && opted_in.contains(&p.user))
+        .count() as i64;
     let ratio = |a: i64, b: i64| {
         if b == 0 {
             0.0
@@ -993,34 +1266,28 @@ async fn leaderboard(
     k: usize,
 ) -> AppResult<Vec<LeaderboardEntry>> {
     let ranked = super::consent::ranked_people(&state.db, org).await?;
-    let mut stats: BTreeMap<Uuid, (i64, i64)> = BTreeMap::new();
-    for s in &f.shares {
-        if let Some(u) = s.user {
-            stats.entry(u).or_default().0 += 1;
-        }
-    }
-    for c in &f.by_share {
-        if let Some(u) = c.user {
-            stats.entry(u).or_default().1 += c.human;
-        }
-    }
-    stats.retain(|u, (shares, _)| ranked.contains(u) && *shares > 0);
+    let mut stats: Vec<&PersonSums> = f
+        .people
+        .iter()
+        .filter(|p| p.shares > 0 && ranked.contains(&p.user))
+        .collect();
     if stats.len() < k {
         return Ok(Vec::new());
     }
-    let names = crate::people::users::display_names(&state.db, org, stats.keys().copied()).await?;
+    // Ties keep the order of the people's ids.
+    stats.sort_by_key(|p| p.user);
     let mut entries: Vec<LeaderboardEntry> = stats
         .into_iter()
-        .map(|(user_id, (shares, clicks))| LeaderboardEntry {
+        .map(|p| LeaderboardEntry {
             rank: 0,
-            display_name: names.get(&user_id).cloned().unwrap_or_default(),
-            user_id,
-            shares,
-            human_clicks: clicks,
-            clicks_per_share: if shares == 0 {
+            display_name: String::new(),
+            user_id: p.user,
+            shares: p.shares,
+            human_clicks: p.human,
+            clicks_per_share: if p.shares == 0 {
                 0.0
             } else {
-                ((clicks as f64 / shares as f64) * 100.0).round() / 100.0
+                ((p.human as f64 / p.shares as f64) * 100.0).round() / 100.0
             },
         })
         .collect();
@@ -1041,6 +1308,12 @@ async fn leaderboard(
         e.rank = i as u32 + 1;
     }
     entries.truncate(50);
+    let names =
+        crate::people::users::display_names(&state.db, org, entries.iter().map(|e| e.user_id))
+            .await?;
+    for e in &mut entries {
+        e.display_name = names.get(&e.user_id).cloned().unwrap_or_default();
+    }
     Ok(entries)
 }
 
@@ -1057,7 +1330,14 @@ async fn build_my_impact(
         from,
         to,
     };
-    let f = facts(state, &q).await?;
+    let rates = Rates::load(&state.db, q.org).await?;
+    let f = Facts {
+        data: Arc::new(FactData {
+            days: daily(state, &q).await?,
+            ..FactData::default()
+        }),
+        rates,
+    };
     let o = overview(&f, from, to);
     // The caller's rank among colleagues who show theirs (only if the caller does too).
     let everyone = Query {
@@ -1067,7 +1347,15 @@ async fn build_my_impact(
         to,
     };
     let rank = if leaderboard_visible(state, user).await? {
-        let org_facts = facts(state, &everyone).await?;
+        let org_facts = facts(
+            state,
+            &everyone,
+            Wants {
+                people: true,
+                ..Wants::default()
+            },
+        )
+        .await?;
         leaderboard(state, user.org_id, &org_facts, false, 1)
             .await?
             .iter()
@@ -1157,17 +1445,20 @@ async fn build_team_dashboard(
         from,
         to,
     };
-    let f = facts(state, &q).await?;
-    let o = overview(&f, from, to);
+    let wants = Wants {
+        people: true,
+        weeks: false,
+        campaigns: true,
+        teams: true,
+        posts: true,
+    };
+    let f = facts(state, &q, wants).await?;
     let mut participation = participation(state, &q, &f).await?;
-    let people: BTreeSet<Uuid> = f
-        .shares
-        .iter()
-        .filter_map(|s| s.user)
-        .chain(f.by_share.iter().filter_map(|c| c.user))
-        .collect();
-    let small = matches!(q.scope, Scope::Teams(_))
-        && (people.len() < k || (participation.members as usize) < k);
+    let o = overview(&f, from, to);
+    // Everyone whose shares were made or clicked in the window.
+    let people = f.people.len();
+    let small =
+        matches!(q.scope, Scope::Teams(_)) && (people < k || (participation.members as usize) < k);
     if small {
         let members = participation.members;
         participation = Participation {
@@ -1194,6 +1485,12 @@ async fn build_team_dashboard(
             definitions: definitions(),
         });
     }
+    let (by_campaign, by_team, top_posts, leaderboard) = tokio::try_join!(
+        breakdown(state, q.org, &f, Dimension::Campaign, k),
+        breakdown(state, q.org, &f, Dimension::Team, k),
+        breakdown(state, q.org, &f, Dimension::Post, k),
+        leaderboard(state, q.org, &f, per_share, k),
+    )?;
     Ok(TeamDashboard {
         from,
         to,
@@ -1201,14 +1498,10 @@ async fn build_team_dashboard(
         k_anonymity: state.config.advocacy.k_anonymity,
         suppressed: false,
         participation,
-        by_campaign: breakdown(state, q.org, &f, Dimension::Campaign, k).await?,
-        by_team: breakdown(state, q.org, &f, Dimension::Team, k).await?,
-        top_posts: breakdown(state, q.org, &f, Dimension::Post, k)
-            .await?
-            .into_iter()
-            .take(10)
-            .collect(),
-        leaderboard: leaderboard(state, q.org, &f, per_share, k).await?,
+        by_campaign,
+        by_team,
+        top_posts: top_posts.into_iter().take(10).collect(),
+        leaderboard,
         totals: o.totals,
         by_day: o.by_day,
         by_network: o.by_network,
@@ -1258,51 +1551,43 @@ async fn build_series(state: &AppState, user: &AuthUser, w: &Window) -> AppResul
     } else {
         // Small groups show nothing: fewer than k members, or fewer than k people whose
         // shares were clicked or made in the window.
-        let members = user::Entity::find_in(q.org)
-            .filter(user::Column::Status.eq(user::ACTIVE))
-            .filter(user::Column::TeamId.is_in(teams.clone()))
-            .count(db)
-            .await?;
-        let mut people: BTreeSet<Uuid> = share_reach::Entity::find_in(q.org)
-            .select_only()
-            .column(share_reach::Column::UserId)
-            .distinct()
-            .filter(share_reach::Column::TeamId.is_in(teams.clone()))
-            .filter(share_reach::Column::LastDay.gte(first.clone()))
-            .filter(share_reach::Column::FirstDay.lte(last.clone()))
-            .into_tuple::<Option<Uuid>>()
-            .all(db)
+        let backend = db.get_database_backend();
+        let mut sql = Sql::new();
+        sql.push("SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM users WHERE org_id = ")
+            .bind(q.org)
+            .push(" AND status = ")
+            .bind(user::ACTIVE)
+            .scope(&q.scope, "team_id", "id")
+            .push("), (SELECT CAST(COUNT(DISTINCT u) AS BIGINT) FROM (SELECT user_id AS u FROM share_reach WHERE org_id = ")
+            .bind(q.org)
+            .push(" AND last_day >= ")
+            .bind(first.clone())
+            .push(" AND first_day <= ")
+            .bind(last.clone())
+            .scope(&q.scope, "team_id", "user_id")
+            .push(" UNION ALL SELECT user_id FROM shares WHERE org_id = ")
+            .bind(q.org);
+        q.shares_in_window(&mut sql);
+        sql.push(") people)");
+        let (members, people): (i64, i64) = tuples(db, sql.statement(backend))
             .await?
             .into_iter()
-            .flatten()
-            .collect();
-        people.extend(
-            share::Entity::find()
-                .select_only()
-                .column(share::Column::UserId)
-                .distinct()
-                .filter(q.share_filter())
-                .into_tuple::<Option<Uuid>>()
-                .all(db)
-                .await?
-                .into_iter()
-                .flatten(),
-        );
-        if members < u64::from(k) || people.len() < k as usize {
+            .next()
+            .unwrap_or_default();
+        if members < i64::from(k) || people < i64::from(k) {
             series.suppressed = true;
             return Ok(series);
         }
-        reach_daily::Entity::find()
+        reach_team_daily::Entity::find_in(q.org)
             .select_only()
-            .column(reach_daily::Column::Day)
+            .column(reach_team_daily::Column::Day)
             .column_as(Expr::cust(SUM_HUMAN), "human")
             .column_as(Expr::cust(SUM_BOT), "bot")
             .column_as(Expr::cust(SUM_UNIQUE), "uniq")
-            .filter(reach_daily::Column::OrgId.eq(q.org))
-            .filter(reach_daily::Column::TeamId.is_in(teams.clone()))
-            .filter(reach_daily::Column::Day.gte(first.clone()))
-            .filter(reach_daily::Column::Day.lte(last.clone()))
-            .group_by(reach_daily::Column::Day)
+            .filter(reach_team_daily::Column::TeamId.is_in(teams.clone()))
+            .filter(reach_team_daily::Column::Day.gte(first.clone()))
+            .filter(reach_team_daily::Column::Day.lte(last.clone()))
+            .group_by(reach_team_daily::Column::Day)
             .into_tuple()
             .all(db)
             .await?
@@ -1388,7 +1673,23 @@ async fn build_programme(
         from,
         to,
     };
-    let f = facts(state, &q).await?;
+    let wants = Wants {
+        people: true,
+        weeks: true,
+        campaigns: true,
+        ..Wants::default()
+    };
+    let f = facts(state, &q, wants).await?;
+    let opted: BTreeSet<Uuid> = advocate::Entity::find_in(q.org)
+        .select_only()
+        .column(advocate::Column::UserId)
+        .filter(advocate::Column::OptedIn.eq(true))
+        .into_tuple::<Uuid>()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .collect();
+    let participation = participation(state, &q, &f).await?;
     let o = overview(&f, from, to);
     let week_of = |day: &str| -> String {
         NaiveDate::parse_from_str(day, "%Y-%m-%d")
@@ -1401,29 +1702,22 @@ async fn build_programme(
             })
             .unwrap_or_default()
     };
-    let mut weeks: BTreeMap<String, (BTreeSet<Uuid>, i64, i64)> = BTreeMap::new();
-    let opted: BTreeSet<Uuid> = advocate::Entity::find_in(q.org)
-        .select_only()
-        .column(advocate::Column::UserId)
-        .filter(advocate::Column::OptedIn.eq(true))
-        .into_tuple::<Uuid>()
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .collect();
-    for s in &f.shares {
-        let entry = weeks.entry(week_of(&s.day)).or_default();
-        entry.1 += 1;
-        entry.0.extend(s.user.filter(|u| opted.contains(u)));
+    let mut weeks: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
+    for part in &f.days {
+        let entry = weeks.entry(week_of(&part.period)).or_default();
+        entry.1 += part.shares;
+        entry.2 += part.human;
     }
-    for c in &f.by_day {
-        weeks.entry(week_of(&c.day)).or_default().2 += c.human;
+    for (week, person) in &f.weekly_sharers {
+        if opted.contains(person) {
+            weeks.entry(week.clone()).or_default().0 += 1;
+        }
     }
     let trend = weeks
         .into_iter()
         .map(|(week, (people, shares, clicks))| TrendPoint {
             week,
-            active_advocates: people.len() as i64,
+            active_advocates: people,
             shares,
             human_clicks: clicks,
         })
@@ -1431,13 +1725,31 @@ async fn build_programme(
     Ok(Programme {
         from,
         to,
-        participation: participation(state, &q, &f).await?,
+        participation,
         by_campaign: breakdown(state, q.org, &f, Dimension::Campaign, k).await?,
         totals: o.totals,
         trend,
         by_network: o.by_network,
         definitions: definitions(),
     })
+}
+
+/// The people with a share in each week of the window, keyed by the week's Monday.
+async fn weekly_sharers(state: &AppState, q: &Query) -> AppResult<Vec<(String, Uuid)>> {
+    let backend = state.db.get_database_backend();
+    let week = match backend {
+        DatabaseBackend::Postgres => {
+            "to_char(date_trunc('week', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
+        }
+        _ => "date(substr(created_at, 1, 10), 'weekday 0', '-6 days')",
+    };
+    let mut sql = Sql::new();
+    sql.push(&format!(
+        "SELECT DISTINCT {week}, user_id FROM shares WHERE user_id IS NOT NULL AND org_id = "
+    ))
+    .bind(q.org);
+    q.shares_in_window(&mut sql);
+    tuples(&state.db, sql.statement(backend)).await
 }
 
 /// Programme health for administrators: opt-in and participation, weekly trend, totals.

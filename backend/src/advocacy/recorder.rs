@@ -876,11 +876,50 @@ async fn store(txn: &impl ConnectionTrait, clicks: &[&NewClick]) -> Result<(), D
         &org_days,
     ))
     .await?;
+
+    let team_days = team_daily(&totals);
+    if !team_days.is_empty() {
+        let keys = [
+            ("org_id", Kind::Uuid),
+            ("team_id", Kind::Uuid),
+            ("day", Kind::Text),
+            ("network", Kind::Text),
+        ];
+        txn.execute_raw(insert_rows(
+            backend,
+            "reach_team_daily",
+            &counter_columns(&keys, &[]),
+            &add_counters("reach_team_daily", &keys, &[]),
+            &team_days,
+        ))
+        .await?;
+    }
     Ok(())
 }
 
-/// Recomputes an organisation's share totals and daily series from its daily rollup (after
-/// rollup rows were loaded in bulk, say). The click writer keeps them current otherwise.
+/// The `reach_team_daily` increments of a chunk: its per-share daily totals summed per
+/// organisation, team, day and network (shares without a team have no row), in key order.
+fn team_daily(totals: &BTreeMap<(Uuid, Uuid, String), Totals>) -> Vec<Json> {
+    let mut sums: BTreeMap<(Uuid, Uuid, &str, &str), Totals> = BTreeMap::new();
+    for ((org, _, day), t) in totals {
+        if let Some(team) = t.team_id {
+            sums.entry((*org, team, day.as_str(), t.network.as_str()))
+                .or_default()
+                .add(t);
+        }
+    }
+    sums.into_iter()
+        .map(|((org, team, day, network), t)| {
+            let mut row = vec![json!(org), json!(team), json!(day), json!(network)];
+            row.extend(t.counters());
+            Json::Array(row)
+        })
+        .collect()
+}
+
+/// Recomputes an organisation's share totals and daily series (organisation and teams) from
+/// its daily rollup (after rollup rows were loaded in bulk, say). The click writer keeps them
+/// current otherwise.
 pub async fn rebuild_aggregates(
     db: &impl ConnectionTrait,
     org: Uuid,
@@ -891,6 +930,7 @@ pub async fn rebuild_aggregates(
     let statements = [
         "DELETE FROM share_reach WHERE org_id = $1".to_owned(),
         "DELETE FROM reach_org_daily WHERE org_id = $1".to_owned(),
+        "DELETE FROM reach_team_daily WHERE org_id = $1".to_owned(),
         format!(
             "INSERT INTO share_reach (org_id, share_id, post_id, campaign_id, team_id, user_id, network, \
              {counters}, first_day, last_day) \
@@ -902,6 +942,11 @@ pub async fn rebuild_aggregates(
             "INSERT INTO reach_org_daily (org_id, day, network, {counters}) \
              SELECT org_id, day, network, {sums} FROM reach_daily WHERE org_id = $1 \
              GROUP BY org_id, day, network"
+        ),
+        format!(
+            "INSERT INTO reach_team_daily (org_id, team_id, day, network, {counters}) \
+             SELECT org_id, team_id, day, network, {sums} FROM reach_daily \
+             WHERE org_id = $1 AND team_id IS NOT NULL GROUP BY org_id, team_id, day, network"
         ),
     ];
     for sql in statements {

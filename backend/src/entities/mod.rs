@@ -28,6 +28,7 @@ pub mod post_suggestion;
 pub mod processor_lease;
 pub mod reach_daily;
 pub mod reach_org_daily;
+pub mod reach_team_daily;
 pub mod recognition_event;
 pub mod recognition_preference;
 pub mod recognition_settings;
