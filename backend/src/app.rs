@@ -20,7 +20,7 @@ use crate::{
     config::{Config, DbKind},
     mail::Mailer,
     metrics::Metrics,
-    state::AppState,
+    state::{AppState, Services},
 };
 
 /// Connects the database (migrating when configured to), loads keys and builds the state.
@@ -51,13 +51,6 @@ pub async fn build_state(
     let instance: Arc<str> = config.instance_id().into();
     let metrics = Arc::new(Metrics::default());
     let background = Background::default();
-    crate::db::spawn_checkpointer(
-        &db,
-        &config.database_url,
-        &background.tracker,
-        background.drain.clone(),
-    )
-    .await?;
     let writers = match (config.advocacy.click_writers, db.get_database_backend()) {
         (0, sea_orm::DatabaseBackend::Postgres) => 4,
         (0, _) => 1,
@@ -66,11 +59,20 @@ pub async fn build_state(
     let queue = crate::db::connect_queue(
         &config.database_url,
         config.database.sqlite_synchronous == crate::config::SqliteSync::Full,
+        &db,
     )
     .await?;
     if let Some(queue) = &queue {
         crate::advocacy::recorder::align_queue(&db, queue).await?;
     }
+    crate::db::spawn_checkpointer(
+        &db,
+        queue.as_ref(),
+        &config.database_url,
+        &background.tracker,
+        background.drain.clone(),
+    )
+    .await?;
     let clicks = ClickRecorder::start(
         db.clone(),
         queue,
@@ -88,7 +90,7 @@ pub async fn build_state(
         std::time::Duration::from_secs(config.advocacy.link_cache_secs),
         100_000,
     ));
-    Ok(AppState {
+    Ok(AppState::new(Services {
         db,
         read_pool,
         config: Arc::new(config),
@@ -102,7 +104,7 @@ pub async fn build_state(
         links,
         salts: Arc::default(),
         background,
-    })
+    }))
 }
 
 /// The signing secret of a single-machine installation, generated on first start and kept in

@@ -68,6 +68,21 @@ pub fn pool_usage(db: &DatabaseConnection) -> (i64, i64, i64) {
     (i64::from(size) - idle, idle, i64::from(max))
 }
 
+/// A SQLite file created if missing, in WAL mode, synced on commit only with `full_sync`
+/// (otherwise a commit survives a killed process but not a power cut), waiting up to 10 s for
+/// another connection's lock.
+fn wal(options: SqliteConnectOptions, full_sync: bool) -> SqliteConnectOptions {
+    options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(if full_sync {
+            SqliteSynchronous::Full
+        } else {
+            SqliteSynchronous::Normal
+        })
+        .busy_timeout(Duration::from_secs(10))
+}
+
 pub async fn connect_url(
     url: &str,
     max_connections: u32,
@@ -77,18 +92,10 @@ pub async fn connect_url(
 ) -> anyhow::Result<DatabaseConnection> {
     match crate::config::db_kind_of(url)? {
         DbKind::Sqlite => {
-            let options = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(if sqlite_full_sync {
-                    SqliteSynchronous::Full
-                } else {
-                    SqliteSynchronous::Normal
-                })
+            let options = wal(SqliteConnectOptions::from_str(url)?, sqlite_full_sync)
                 .foreign_keys(true)
                 // 16 MiB page cache: the rollup's hot pages stay in memory under load.
-                .pragma("cache_size", "-16384")
-                .busy_timeout(Duration::from_secs(10));
+                .pragma("cache_size", "-16384");
             if let Some(parent) = options.get_filename().parent()
                 && !parent.as_os_str().is_empty()
             {
@@ -169,80 +176,127 @@ pub async fn migration_status(db: &DatabaseConnection) -> Result<Vec<(String, bo
         .collect())
 }
 
-/// On SQLite, takes WAL checkpoints off the committing connection while the server runs: the
-/// serving connection stops checkpointing on commit (a checkpoint copies pages into the main
-/// file and syncs it, which would stall the click writer's commit and every redirect waiting on
-/// it), and a task with a connection of its own runs a passive checkpoint every 250 ms, which
-/// never blocks the writer, and a full one at shutdown. Durability is unchanged: a transaction is
-/// committed once it is in the WAL, whether or not it has been checkpointed.
+/// On SQLite, takes WAL checkpoints off the committing connections while the server runs: the
+/// serving connection and the click queue's stop checkpointing on commit (a checkpoint copies
+/// pages into the main file and syncs it, which would stall the click writer's commit and every
+/// redirect waiting on it), and a task with connections of its own runs a passive checkpoint of
+/// both files every 250 ms, which never blocks a writer, and a full one at shutdown. Durability
+/// is unchanged: a transaction is committed once it is in the WAL, whether or not it has been
+/// checkpointed.
+///
+/// A passive checkpoint cannot reset a WAL that a busy writer keeps appending to (a long
+/// backlog of rule events, say), so once a WAL holds more than [`WAL_RESET_FRAMES`] frames the
+/// task runs a truncating checkpoint instead, which waits for the writer's current transaction
+/// and holds the next one back for the moment it takes to copy what is left.
 pub async fn spawn_checkpointer(
     db: &DatabaseConnection,
+    queue: Option<&DatabaseConnection>,
     url: &str,
     tracker: &tokio_util::task::TaskTracker,
     drain: tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<()> {
-    use sea_orm::sqlx::{ConnectOptions as _, Connection as _, Executor as _};
+    use sea_orm::sqlx::{ConnectOptions as _, Connection as _};
     if crate::config::db_kind_of(url)? != DbKind::Sqlite {
         return Ok(());
     }
-    let mut checkpointer = SqliteConnectOptions::from_str(url)?
-        .busy_timeout(Duration::from_secs(10))
-        .connect()
-        .await?;
+    let main = SqliteConnectOptions::from_str(url)?;
+    let mut files = vec![main.clone()];
     db.execute_unprepared("PRAGMA wal_autocheckpoint = 0")
         .await?;
+    if let Some(queue) = queue {
+        let file = queue
+            .get_sqlite_connection_pool()
+            .connect_options()
+            .get_filename()
+            .to_path_buf();
+        // An in-memory queue is a table of the main database, which has no WAL.
+        if file != main.get_filename() && file != std::path::Path::new(":memory:") {
+            queue
+                .execute_unprepared("PRAGMA wal_autocheckpoint = 0")
+                .await?;
+            files.push(main.clone().filename(file));
+        }
+    }
+    let mut checkpointers = Vec::with_capacity(files.len());
+    for options in files {
+        checkpointers.push(
+            options
+                .busy_timeout(Duration::from_secs(10))
+                .connect()
+                .await?,
+        );
+    }
     tracker.spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = tick.tick() => {
-                    if let Err(err) = checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
-                        tracing::warn!(error = %err, "WAL checkpoint failed");
+                    for conn in &mut checkpointers {
+                        if let Err(err) = checkpoint(conn).await {
+                            tracing::warn!(error = %err, "WAL checkpoint failed");
+                        }
                     }
                 }
                 () = drain.cancelled() => break,
             }
         }
-        if let Err(err) = checkpointer
-            .execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            .await
-        {
-            tracing::warn!(error = %err, "final WAL checkpoint failed");
+        for mut conn in checkpointers {
+            if let Err(err) =
+                sea_orm::sqlx::Executor::execute(&mut conn, "PRAGMA wal_checkpoint(TRUNCATE)").await
+            {
+                tracing::warn!(error = %err, "final WAL checkpoint failed");
+            }
+            let _ = conn.close().await;
         }
-        let _ = checkpointer.close().await;
     });
+    Ok(())
+}
+
+/// WAL frames (pages) beyond which the checkpointer resets the WAL rather than only copying it:
+/// 16,384 frames, 64 MiB with 4 KiB pages.
+pub const WAL_RESET_FRAMES: i64 = 16_384;
+
+/// One passive checkpoint; a truncating one when the WAL has grown past [`WAL_RESET_FRAMES`].
+async fn checkpoint(
+    conn: &mut sea_orm::sqlx::SqliteConnection,
+) -> Result<(), sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::Row as _;
+    let row = sea_orm::sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(&mut *conn)
+        .await?;
+    let frames: i64 = row.try_get(1)?;
+    if frames > WAL_RESET_FRAMES {
+        sea_orm::sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 
 /// On SQLite, the click queue's own database: a file beside the main one (`<file>.queue`), so
 /// that a redirect's append never waits for a fold, which writes the main file for longer.
-/// One connection, WAL, the same durability setting as the main file; its ids only grow
-/// (`AUTOINCREMENT`), which the folder's watermark in the main file relies on. `None` on
-/// PostgreSQL, where the queue is a table of the main database.
+/// One connection, WAL, the same durability setting as the main file; the folder reads it by
+/// attaching it to the main connection. `None` on PostgreSQL, where the queue is a table of
+/// the main database.
 pub async fn connect_queue(
     url: &str,
     sqlite_full_sync: bool,
+    main: &DatabaseConnection,
 ) -> anyhow::Result<Option<DatabaseConnection>> {
     if crate::config::db_kind_of(url)? != DbKind::Sqlite {
         return Ok(None);
     }
-    let main = SqliteConnectOptions::from_str(url)?;
-    let file = main.get_filename().display().to_string();
-    let options = if file == ":memory:" || file.is_empty() {
-        SqliteConnectOptions::from_str("sqlite::memory:")?
-    } else {
-        main.filename(format!("{file}.queue"))
+    let options = SqliteConnectOptions::from_str(url)?;
+    let file = options.get_filename().display().to_string();
+    if file == ":memory:" || file.is_empty() {
+        // No second connection can open an in-memory database: the queue is a table of the
+        // main one, on its one connection.
+        main.execute_unprepared(QUEUE_TABLE).await?;
+        return Ok(Some(main.clone()));
     }
-    .create_if_missing(true)
-    .journal_mode(SqliteJournalMode::Wal)
-    .synchronous(if sqlite_full_sync {
-        SqliteSynchronous::Full
-    } else {
-        SqliteSynchronous::Normal
-    })
-    .foreign_keys(false)
-    .busy_timeout(Duration::from_secs(10));
+    let options =
+        wal(options.filename(format!("{file}.queue")), sqlite_full_sync).foreign_keys(false);
     let path = options.get_filename().display().to_string();
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
@@ -254,18 +308,22 @@ pub async fn connect_queue(
         .map_err(|e| {
             anyhow::anyhow!("cannot write the SQLite database {path} (click queue): {e}")
         })?;
-    sea_orm::sqlx::query(
-        "CREATE TABLE IF NOT EXISTS click_queue (\
-         id INTEGER PRIMARY KEY AUTOINCREMENT, org_id BLOB NOT NULL, share_id BLOB NOT NULL, \
-         post_id BLOB NOT NULL, campaign_id BLOB, team_id BLOB, user_id BLOB, network TEXT NOT NULL, \
-         clicked_at TEXT NOT NULL, day TEXT NOT NULL, visitor_hash TEXT NOT NULL, \
-         referrer_host TEXT, class TEXT NOT NULL)",
-    )
-    .execute(&pool)
-    .await
-    .map_err(|e| anyhow::anyhow!("cannot write the SQLite database {path} (click queue): {e}"))?;
+    sea_orm::sqlx::query(QUEUE_TABLE)
+        .execute(&pool)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!("cannot write the SQLite database {path} (click queue): {e}")
+        })?;
     Ok(Some(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)))
 }
+
+/// The SQLite click queue: ids only grow (`AUTOINCREMENT`), which the folder's watermark in the
+/// main file relies on.
+const QUEUE_TABLE: &str = "CREATE TABLE IF NOT EXISTS click_queue (\
+     id INTEGER PRIMARY KEY AUTOINCREMENT, org_id BLOB NOT NULL, share_id BLOB NOT NULL, \
+     post_id BLOB NOT NULL, campaign_id BLOB, team_id BLOB, user_id BLOB, network TEXT NOT NULL, \
+     clicked_at TEXT NOT NULL, day TEXT NOT NULL, visitor_hash TEXT NOT NULL, \
+     referrer_host TEXT, class TEXT NOT NULL)";
 
 /// True when the database answers a trivial query.
 pub async fn ping(db: &DatabaseConnection) -> bool {

@@ -1,8 +1,7 @@
 //! Shared application state handed to every handler, extractor and background job.
 
-use std::sync::Arc;
+use std::{ops::Deref, sync::Arc};
 
-use axum::extract::FromRef;
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
@@ -17,11 +16,30 @@ use crate::{
     metrics::Metrics,
 };
 
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Handed to every request by each middleware layer and the handler, so it is one shared
+/// pointer: cloning it costs one atomic increment, whatever it holds.
+#[derive(Clone)]
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// What handlers, extractors and background jobs share.
+#[derive(Clone)]
+pub struct Services {
     pub db: DatabaseConnection,
-    /// Read replica for dashboards (`database.read_url`); use [`AppState::read_db`].
-    #[from_ref(skip)]
+    /// Read replica for dashboards (`database.read_url`); use [`Services::read_db`].
     pub read_pool: Option<DatabaseConnection>,
     pub config: Arc<Config>,
     pub jwt: Arc<JwtKeys>,
@@ -40,7 +58,7 @@ pub struct AppState {
     pub background: crate::app::Background,
 }
 
-impl AppState {
+impl Services {
     /// The connection for dashboard reads: the read replica when configured, else the primary.
     pub fn read_db(&self) -> &DatabaseConnection {
         self.read_pool.as_ref().unwrap_or(&self.db)
@@ -48,8 +66,8 @@ impl AppState {
 
     /// This state with `db` pointing at the read connection, for handlers that only read.
     pub fn for_reads(&self) -> AppState {
-        let mut state = self.clone();
-        state.db = self.read_db().clone();
-        state
+        let mut services = self.clone();
+        services.db = self.read_db().clone();
+        AppState::new(services)
     }
 }

@@ -1,6 +1,11 @@
 //! Classifying a tracked-link request: people are *human*; link-preview crawlers, search
 //! engines, scripts and headless browsers are *bot*. The list is maintained here; matching is
-//! case-insensitive substring search on the User-Agent.
+//! case-insensitive substring search on the User-Agent, with every marker searched in one pass
+//! (Aho-Corasick), since it runs on each redirect.
+
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 
 /// Substrings of User-Agent headers that are not people.
 pub const BOT_MARKERS: &[&str] = &[
@@ -141,13 +146,26 @@ pub fn is_bot(user_agent: Option<&str>) -> bool {
     let Some(ua) = user_agent.map(str::trim).filter(|ua| !ua.is_empty()) else {
         return true;
     };
-    let ua = ua.to_ascii_lowercase();
-    BOT_MARKERS.iter().any(|marker| ua.contains(marker))
+    MARKERS.as_ref().map_or_else(
+        // Not reachable with the literal list above; scanning marker by marker is the fallback.
+        |_| {
+            let ua = ua.to_ascii_lowercase();
+            BOT_MARKERS.iter().any(|marker| ua.contains(marker))
+        },
+        |markers| markers.is_match(ua),
+    )
 }
+
+/// Every marker in one automaton, matched without regard to ASCII case.
+static MARKERS: LazyLock<Result<AhoCorasick, aho_corasick::BuildError>> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(BOT_MARKERS)
+});
 
 #[cfg(test)]
 mod tests {
-    use super::is_bot;
+    use super::{BOT_MARKERS, is_bot};
 
     #[test]
     fn previews_scripts_and_headless_browsers_are_bots() {
@@ -181,6 +199,22 @@ mod tests {
             "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
         ] {
             assert!(!is_bot(Some(ua)), "{ua}");
+        }
+    }
+
+    #[test]
+    fn every_marker_matches_in_any_case_anywhere() {
+        for marker in BOT_MARKERS {
+            for ua in [
+                marker.to_string(),
+                marker.to_ascii_uppercase(),
+                format!(
+                    "Mozilla/5.0 (compatible; {}/2.1)",
+                    marker.to_ascii_uppercase()
+                ),
+            ] {
+                assert!(is_bot(Some(&ua)), "{ua}");
+            }
         }
     }
 }

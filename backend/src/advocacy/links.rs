@@ -157,7 +157,13 @@ pub async fn ensure_salt(db: &impl ConnectionTrait, day: &str) -> Result<Vec<u8>
 }
 
 fn encode_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        text.push(char::from(DIGITS[usize::from(b >> 4)]));
+        text.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    text
 }
 
 fn decode_hex(text: &str) -> Vec<u8> {
@@ -298,8 +304,10 @@ pub async fn follow(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     Path(code): Path<String>,
-    headers: HeaderMap,
+    // The request itself rather than a copy of its headers: only two of them are read.
+    request: axum::extract::Request,
 ) -> Response {
+    let headers = request.headers();
     if code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return not_found_page();
     }
@@ -341,7 +349,7 @@ pub async fn follow(
         network: target.network.clone(),
         clicked_at: now,
         visitor_hash: hash,
-        referrer_host: referrer_host(&headers),
+        referrer_host: referrer_host(headers),
         class,
     };
     if !state.clicks.record(click).await {

@@ -107,7 +107,9 @@ pub fn text_field(field: &str, raw: &str, max: usize) -> AppResult<String> {
 
 /// The calendar day (UTC) a time falls on, as stored in rollups (`YYYY-MM-DD`).
 pub fn day_of(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d").to_string()
+    use chrono::Datelike;
+    // Written out rather than through a format string: this runs on every redirect.
+    format!("{:04}-{:02}-{:02}", at.year(), at.month(), at.day())
 }
 
 #[cfg(test)]
@@ -130,6 +132,29 @@ mod tests {
             "file:///etc/passwd",
         ] {
             assert!(http_url("url", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn days_are_iso_dates_in_utc() {
+        use chrono::TimeZone;
+        for (at, day) in [
+            (
+                chrono::Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0),
+                "2026-01-05",
+            ),
+            (
+                chrono::Utc.with_ymd_and_hms(2026, 12, 31, 23, 59, 59),
+                "2026-12-31",
+            ),
+            (
+                chrono::Utc.with_ymd_and_hms(999, 3, 9, 12, 0, 0),
+                "0999-03-09",
+            ),
+        ] {
+            let at = at.single().expect("valid time");
+            assert_eq!(day_of(at), day);
+            assert_eq!(day_of(at), at.format("%Y-%m-%d").to_string());
         }
     }
 }

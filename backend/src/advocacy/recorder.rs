@@ -14,14 +14,17 @@
 //! organisation and day). A chunk is deleted from the queue in the same transaction that adds it
 //! to the rollups, so each click is counted exactly once, also with several servers folding
 //! (PostgreSQL: `FOR UPDATE SKIP LOCKED`), and a crash at any point leaves it either queued or
-//! folded. A chunk touches each share's rollup rows once, however many clicks it holds.
+//! folded. A chunk touches each share's rollup rows once, however many clicks it holds, and its
+//! clicks never leave the database: the fold is a few set-based statements over the queue
+//! (which the main SQLite connection reads by attaching the queue's file), so a larger chunk
+//! costs the server no memory.
 //!
 //! Views that read rollups call [`ClickRecorder::settle`] first (a middleware does it for API
 //! reads), so what a server shows includes every click it acknowledged. Clicks acknowledged by
 //! another server are folded by that server within `advocacy.fold_interval_ms`.
 
 use std::{
-    collections::{BTreeMap, BTreeSet},
+    collections::BTreeMap,
     sync::{
         Arc,
         atomic::{AtomicU64, AtomicUsize, Ordering},
@@ -31,10 +34,8 @@ use std::{
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, QueryResult, Statement,
-    TransactionTrait,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement, TransactionTrait,
 };
-use serde_json::{Value as Json, json};
 use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -295,34 +296,35 @@ impl Shared {
 enum Kind {
     Uuid,
     Text,
-    Int,
     Time,
 }
 
-/// `INSERT INTO table (columns) SELECT … FROM <the rows of a JSON array> WHERE true <tail>`.
+/// The expression reading element `i` of a JSON row (`value`) as a column of `kind`.
+fn json_value(backend: DatabaseBackend, i: usize, kind: Kind) -> String {
+    match (backend == DatabaseBackend::Postgres, kind) {
+        (true, Kind::Uuid) => format!("(value->>{i})::uuid"),
+        (true, Kind::Time) => format!("(value->>{i})::timestamptz"),
+        (false, Kind::Uuid) => format!("unhex(value->>{i}, '-')"),
+        _ => format!("value->>{i}"),
+    }
+}
+
+/// `INSERT INTO table (columns) SELECT … FROM <the rows of a JSON array> WHERE true`.
 /// One statement text whatever the number of rows, so the prepared statement is reused, and
 /// one parameter, so no limit on bound values applies.
 fn insert_rows(
     backend: DatabaseBackend,
     table: &str,
     columns: &[(&str, Kind)],
-    tail: &str,
-    rows: &[Json],
+    rows: String,
 ) -> Statement {
-    let pg = backend == DatabaseBackend::Postgres;
     let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
     let values: Vec<String> = columns
         .iter()
         .enumerate()
-        .map(|(i, (_, kind))| match (pg, kind) {
-            (true, Kind::Uuid) => format!("(value->>{i})::uuid"),
-            (true, Kind::Int) => format!("(value->>{i})::bigint"),
-            (true, Kind::Time) => format!("(value->>{i})::timestamptz"),
-            (false, Kind::Uuid) => format!("unhex(value->>{i}, '-')"),
-            _ => format!("value->>{i}"),
-        })
+        .map(|(i, (_, kind))| json_value(backend, i, *kind))
         .collect();
-    let source = if pg {
+    let source = if backend == DatabaseBackend::Postgres {
         "json_array_elements($1::json)"
     } else {
         "jsonb_each(?)"
@@ -330,11 +332,11 @@ fn insert_rows(
     Statement::from_sql_and_values(
         backend,
         format!(
-            "INSERT INTO {table} ({}) SELECT {} FROM {source} WHERE true {tail}",
+            "INSERT INTO {table} ({}) SELECT {} FROM {source} WHERE true",
             names.join(", "),
             values.join(", ")
         ),
-        [Json::Array(rows.to_vec()).to_string().into()],
+        [rows.into()],
     )
 }
 
@@ -363,52 +365,14 @@ pub async fn enqueue(db: &impl ConnectionTrait, clicks: &[&NewClick]) -> Result<
     if clicks.is_empty() {
         return Ok(());
     }
-    let rows: Vec<Json> = clicks
-        .iter()
-        .map(|c| {
-            json!([
-                c.org_id,
-                c.share_id,
-                c.post_id,
-                c.campaign_id,
-                c.team_id,
-                c.user_id,
-                c.network,
-                stamp(c.clicked_at),
-                super::day_of(c.clicked_at),
-                c.visitor_hash,
-                c.referrer_host,
-                c.class.as_str(),
-            ])
-        })
-        .collect();
     db.execute_raw(insert_rows(
         db.get_database_backend(),
         "click_queue",
         &QUEUE_COLUMNS,
-        "",
-        &rows,
+        queue_rows(clicks)?,
     ))
     .await?;
     Ok(())
-}
-
-fn queued_click(row: &QueryResult) -> Result<NewClick, DbErr> {
-    let class: String = row.try_get("", "class")?;
-    Ok(NewClick {
-        org_id: row.try_get("", "org_id")?,
-        share_id: row.try_get("", "share_id")?,
-        post_id: row.try_get("", "post_id")?,
-        campaign_id: row.try_get("", "campaign_id")?,
-        team_id: row.try_get("", "team_id")?,
-        user_id: row.try_get("", "user_id")?,
-        network: row.try_get("", "network")?,
-        clicked_at: row.try_get("", "clicked_at")?,
-        visitor_hash: row.try_get("", "visitor_hash")?,
-        referrer_host: row.try_get("", "referrer_host")?,
-        class: ClickClass::from_name(&class)
-            .ok_or_else(|| DbErr::Custom(format!("unknown click class {class:?} in queue")))?,
-    })
 }
 
 fn queue_columns() -> String {
@@ -423,6 +387,10 @@ fn queue_columns() -> String {
 /// `queue` is the queue's own database (SQLite), or `None` when the queue is a table of `db`.
 /// With `skip_locked` (PostgreSQL), clicks another server is folding are left to it;
 /// otherwise this waits for that server's transaction.
+///
+/// The clicks never travel through this process: each fold is a few statements that read the
+/// chunk where it lies and write the raw table, the visitor ledger and the rollups from it, so
+/// a fold's cost is the database's, whatever the chunk size.
 pub async fn fold(
     db: &DatabaseConnection,
     queue: Option<&DatabaseConnection>,
@@ -448,57 +416,357 @@ async fn folded_through(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
         .unwrap_or(0))
 }
 
-/// A fold from a queue in another database: the chunk after the watermark is stored with the
-/// new watermark in one transaction of `db`, then deleted from the queue. A crash between the
-/// two leaves rows at or below the watermark, which are skipped and deleted next time. The
-/// transaction is open (holding SQLite's one connection) from reading the watermark to the
-/// commit, so two folds cannot take the same chunk.
+/// Where the main SQLite connection reads the queue: the queue's file attached as `queue`, or
+/// `main` when the queue is a table of the main database itself (an in-memory database, which
+/// no second connection can open).
+async fn attach_queue(
+    db: &DatabaseConnection,
+    queue: &DatabaseConnection,
+) -> Result<&'static str, DbErr> {
+    let options = queue.get_sqlite_connection_pool().connect_options();
+    let file = options.get_filename().display().to_string();
+    if file.is_empty() || file == ":memory:" {
+        return Ok("main");
+    }
+    let attached = db
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Sqlite,
+            "SELECT 1 AS found FROM pragma_database_list WHERE name = 'queue'",
+        ))
+        .await?
+        .is_some();
+    if !attached {
+        // The main database has one connection for the life of the process, so this runs once
+        // (again only if that connection was replaced).
+        db.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Sqlite,
+            "ATTACH DATABASE ? AS queue",
+            [file.into()],
+        ))
+        .await?;
+    }
+    Ok("queue")
+}
+
+/// Scratch tables of the main SQLite connection that a fold works in: the chunk, the visitors
+/// it sees for the first time, and its totals per share and day.
+const SQLITE_SCRATCH: &str = "\
+    CREATE TEMP TABLE IF NOT EXISTS fold_chunk (id INTEGER PRIMARY KEY, org_id BLOB NOT NULL, \
+      share_id BLOB NOT NULL, post_id BLOB NOT NULL, campaign_id BLOB, team_id BLOB, user_id BLOB, \
+      network TEXT NOT NULL, clicked_at TEXT NOT NULL, day TEXT NOT NULL, \
+      visitor_hash TEXT NOT NULL, referrer_host TEXT, class TEXT NOT NULL); \
+    CREATE TEMP TABLE IF NOT EXISTS fold_fresh (org_id BLOB NOT NULL, share_id BLOB NOT NULL, \
+      day TEXT NOT NULL, visitor_hash TEXT NOT NULL, \
+      PRIMARY KEY (share_id, day, visitor_hash)) WITHOUT ROWID; \
+    CREATE TEMP TABLE IF NOT EXISTS fold_daily (org_id BLOB NOT NULL, share_id BLOB NOT NULL, \
+      day TEXT NOT NULL, post_id BLOB NOT NULL, campaign_id BLOB, team_id BLOB, user_id BLOB, \
+      network TEXT NOT NULL, human_clicks INTEGER NOT NULL, bot_hits INTEGER NOT NULL, \
+      self_clicks INTEGER NOT NULL, unique_visitors INTEGER NOT NULL, \
+      PRIMARY KEY (org_id, share_id, day)) WITHOUT ROWID; \
+    DELETE FROM temp.fold_chunk; DELETE FROM temp.fold_fresh; DELETE FROM temp.fold_daily;";
+
+/// A fold from a queue in another database (SQLite): the chunk after the watermark is copied
+/// into a scratch table and stored with the new watermark in one transaction of `db`, then
+/// deleted from the queue. A crash between the two leaves rows at or below the watermark,
+/// which are skipped and deleted next time. The transaction is open (holding SQLite's one
+/// connection) from reading the watermark to the commit, so two folds cannot take the same
+/// chunk.
 async fn fold_from(
     db: &DatabaseConnection,
     queue: &DatabaseConnection,
     limit: usize,
 ) -> Result<usize, DbErr> {
+    let schema = attach_queue(db, queue).await?;
     let txn = db.begin().await?;
     let through = folded_through(&txn).await?;
-    let backend = queue.get_database_backend();
-    let rows = queue
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            format!(
-                "SELECT id, {} FROM click_queue WHERE id > ? ORDER BY id LIMIT {limit}",
-                queue_columns()
-            ),
-            [through.into()],
+    txn.execute_unprepared(SQLITE_SCRATCH).await?;
+    let columns = queue_columns();
+    txn.execute_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Sqlite,
+        format!(
+            "INSERT INTO temp.fold_chunk (id, {columns}) SELECT id, {columns} \
+             FROM {schema}.click_queue WHERE id > ? ORDER BY id LIMIT ?"
+        ),
+        [
+            through.into(),
+            i64::try_from(limit).unwrap_or(i64::MAX).into(),
+        ],
+    ))
+    .await?;
+    let (n, last) = txn
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Sqlite,
+            "SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS last FROM temp.fold_chunk",
         ))
-        .await?;
-    let mut last = through;
-    let mut clicks = Vec::with_capacity(rows.len());
-    for row in &rows {
-        last = last.max(row.try_get::<i64>("", "id")?);
-        clicks.push(queued_click(row)?);
-    }
-    if clicks.is_empty() {
+        .await?
+        .map(|row| {
+            Ok::<_, DbErr>((
+                row.try_get::<i64>("", "n")?,
+                row.try_get::<i64>("", "last")?,
+            ))
+        })
+        .transpose()?
+        .unwrap_or((0, 0));
+    if n == 0 {
         txn.rollback().await?;
-    } else {
-        let refs: Vec<&NewClick> = clicks.iter().collect();
-        store(&txn, &refs).await?;
-        txn.execute_raw(Statement::from_sql_and_values(
-            backend,
-            "INSERT INTO click_fold_state (id, folded_through) VALUES (1, ?) \
-             ON CONFLICT (id) DO UPDATE SET folded_through = excluded.folded_through",
-            [last.into()],
-        ))
-        .await?;
-        txn.commit().await?;
+        return Ok(0);
     }
+    store_scratch(&txn).await?;
+    txn.execute_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Sqlite,
+        "INSERT INTO click_fold_state (id, folded_through) VALUES (1, ?) \
+         ON CONFLICT (id) DO UPDATE SET folded_through = excluded.folded_through",
+        [last.into()],
+    ))
+    .await?;
+    txn.commit().await?;
     queue
         .execute_raw(Statement::from_sql_and_values(
-            backend,
+            DatabaseBackend::Sqlite,
             "DELETE FROM click_queue WHERE id <= ?",
             [last.into()],
         ))
         .await?;
-    Ok(clicks.len())
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
+/// SQLite: stores the clicks in `temp.fold_chunk` (raw table, new visitors, rollups) in the
+/// caller's transaction.
+async fn store_scratch(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
+    let backend = DatabaseBackend::Sqlite;
+    let mut statements = vec![
+        raw_insert("temp.fold_chunk", "ORDER BY id"),
+        "INSERT INTO temp.fold_fresh (org_id, share_id, day, visitor_hash) \
+         SELECT DISTINCT c.org_id, c.share_id, c.day, c.visitor_hash FROM temp.fold_chunk c \
+         WHERE c.class = 'human' AND NOT EXISTS (SELECT 1 FROM main.click_visitors v \
+           WHERE v.share_id = c.share_id AND v.day = c.day AND v.visitor_hash = c.visitor_hash)"
+            .to_owned(),
+        "INSERT INTO click_visitors (org_id, share_id, day, visitor_hash) \
+         SELECT org_id, share_id, day, visitor_hash FROM temp.fold_fresh \
+         ORDER BY share_id, day, visitor_hash"
+            .to_owned(),
+        format!(
+            "INSERT INTO temp.fold_daily ({DAILY_COLUMNS}) {}",
+            daily_select(backend, "temp.fold_chunk", "temp.fold_fresh")
+        ),
+    ];
+    statements.extend(rollup_inserts(backend, "temp.fold_daily"));
+    txn.execute_unprepared(&statements.join(";\n")).await?;
+    Ok(())
+}
+
+/// A fold from the queue table of `db` (PostgreSQL): one statement claims the chunk by
+/// deleting it and, in the same transaction, stores it.
+async fn fold_claimed(
+    db: &DatabaseConnection,
+    limit: usize,
+    skip_locked: bool,
+) -> Result<usize, DbErr> {
+    let backend = db.get_database_backend();
+    let lock = match (backend, skip_locked) {
+        (DatabaseBackend::Postgres, true) => " FOR UPDATE SKIP LOCKED",
+        (DatabaseBackend::Postgres, false) => " FOR UPDATE",
+        _ => "",
+    };
+    let claim = format!(
+        "DELETE FROM click_queue WHERE id IN \
+         (SELECT id FROM click_queue ORDER BY id LIMIT {limit}{lock}) RETURNING {}",
+        queue_columns()
+    );
+    let n = db
+        .query_one_raw(Statement::from_string(backend, store_with(backend, &claim)))
+        .await?
+        .map(|row| row.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
+/// Stores clicks straight into the raw table and the rollups in one transaction, bypassing the
+/// queue (bulk loads and tests): the rollups include them when this returns.
+pub async fn write_batch(db: &DatabaseConnection, clicks: &[&NewClick]) -> Result<(), DbErr> {
+    if clicks.is_empty() {
+        return Ok(());
+    }
+    let backend = db.get_database_backend();
+    let rows = queue_rows(clicks)?;
+    if backend == DatabaseBackend::Postgres {
+        // The rows, read from one JSON parameter, are the statement's chunk.
+        let values: Vec<String> = QUEUE_COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, (name, kind))| format!("{} AS {name}", json_value(backend, i, *kind)))
+            .collect();
+        let source = format!(
+            "SELECT {} FROM json_array_elements($1::json)",
+            values.join(", ")
+        );
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            store_with(backend, &source),
+            [rows.into()],
+        ))
+        .await?;
+        return Ok(());
+    }
+    let txn = db.begin().await?;
+    txn.execute_unprepared(SQLITE_SCRATCH).await?;
+    txn.execute_raw(insert_rows(
+        backend,
+        "temp.fold_chunk",
+        &QUEUE_COLUMNS,
+        rows,
+    ))
+    .await?;
+    store_scratch(&txn).await?;
+    txn.commit().await
+}
+
+/// PostgreSQL: one statement that stores the clicks `source` yields (a query with the queue's
+/// columns) and answers their number as `n`. Data-modifying CTEs run once and see one
+/// snapshot; each writes a different table, and the rollup rows of a chunk are distinct per
+/// key, written in key order so that concurrent folds lock them in the same order.
+fn store_with(backend: DatabaseBackend, source: &str) -> String {
+    let mut parts = vec![
+        format!("chunk AS ({source})"),
+        format!("raw AS ({})", raw_insert("chunk", "")),
+        "fresh AS (INSERT INTO click_visitors (org_id, share_id, day, visitor_hash) \
+         SELECT DISTINCT org_id, share_id, day, visitor_hash FROM chunk WHERE class = 'human' \
+         ORDER BY share_id, day, visitor_hash \
+         ON CONFLICT (share_id, day, visitor_hash) DO NOTHING RETURNING org_id, share_id, day, visitor_hash)"
+            .to_owned(),
+        format!("daily AS ({})", daily_select(backend, "chunk", "fresh")),
+    ];
+    parts.extend(
+        rollup_inserts(backend, "daily")
+            .into_iter()
+            .enumerate()
+            .map(|(i, insert)| format!("rollup{i} AS ({insert})")),
+    );
+    format!("WITH {} SELECT COUNT(*) AS n FROM chunk", parts.join(",\n"))
+}
+
+/// The queue's rows for `clicks` as one JSON array of arrays (what [`insert_rows`] reads),
+/// serialised straight from the clicks.
+fn queue_rows(clicks: &[&NewClick]) -> Result<String, DbErr> {
+    let rows: Vec<_> = clicks
+        .iter()
+        .map(|c| {
+            (
+                c.org_id,
+                c.share_id,
+                c.post_id,
+                c.campaign_id,
+                c.team_id,
+                c.user_id,
+                &c.network,
+                stamp(c.clicked_at),
+                super::day_of(c.clicked_at),
+                &c.visitor_hash,
+                &c.referrer_host,
+                c.class.as_str(),
+            )
+        })
+        .collect();
+    serde_json::to_string(&rows).map_err(|e| DbErr::Custom(format!("click rows: {e}")))
+}
+
+/// `INSERT INTO clicks … SELECT … FROM <chunk>`.
+fn raw_insert(chunk: &str, order: &str) -> String {
+    const RAW: &str = "org_id, share_id, clicked_at, day, visitor_hash, referrer_host, class";
+    format!("INSERT INTO clicks ({RAW}) SELECT {RAW} FROM {chunk} {order}")
+}
+
+const COUNTERS: [&str; 4] = ["human_clicks", "bot_hits", "self_clicks", "unique_visitors"];
+
+const DAILY_COLUMNS: &str = "org_id, share_id, day, post_id, campaign_id, team_id, user_id, \
+                             network, human_clicks, bot_hits, self_clicks, unique_visitors";
+
+/// Any one value of a column in a group (the share's dimensions are the same on each of its
+/// clicks). PostgreSQL has no `MIN` for uuid.
+fn any_of(backend: DatabaseBackend, column: &str) -> String {
+    if backend == DatabaseBackend::Postgres {
+        format!("(array_agg({column}))[1]")
+    } else {
+        format!("MIN({column})")
+    }
+}
+
+/// The chunk's totals per share and day ([`DAILY_COLUMNS`]), with the visitors `fresh` holds
+/// (first seen in this chunk) as unique visitors.
+fn daily_select(backend: DatabaseBackend, chunk: &str, fresh: &str) -> String {
+    let dims = ["post_id", "campaign_id", "team_id", "user_id", "network"]
+        .map(|d| format!("{} AS {d}", any_of(backend, &format!("c.{d}"))))
+        .join(", ");
+    format!(
+        "SELECT c.org_id, c.share_id, c.day, {dims}, \
+         COUNT(*) FILTER (WHERE c.class = 'human') AS human_clicks, \
+         COUNT(*) FILTER (WHERE c.class = 'bot') AS bot_hits, \
+         COUNT(*) FILTER (WHERE c.class = 'self') AS self_clicks, \
+         COALESCE(MAX(f.n), 0) AS unique_visitors \
+         FROM {chunk} c LEFT JOIN (SELECT share_id, day, COUNT(*) AS n FROM {fresh} GROUP BY share_id, day) f \
+         ON f.share_id = c.share_id AND f.day = c.day \
+         GROUP BY c.org_id, c.share_id, c.day"
+    )
+}
+
+/// `ON CONFLICT (keys) DO UPDATE` adding the counters, plus `extra` assignments.
+fn add_counters(table: &str, keys: &str, extra: &[String]) -> String {
+    let sets: Vec<String> = COUNTERS
+        .iter()
+        .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+        .chain(extra.iter().cloned())
+        .collect();
+    format!("ON CONFLICT ({keys}) DO UPDATE SET {}", sets.join(", "))
+}
+
+/// The rollup upserts from a relation of per-share daily totals ([`DAILY_COLUMNS`]): the daily
+/// rollup per share, the share's running totals, and the daily series per organisation and per
+/// team. Rows go in key order, so concurrent folds lock rollup rows in the same order.
+fn rollup_inserts(backend: DatabaseBackend, daily: &str) -> [String; 4] {
+    let (least, greatest) = if backend == DatabaseBackend::Postgres {
+        ("LEAST", "GREATEST")
+    } else {
+        ("MIN", "MAX")
+    };
+    let counters = COUNTERS.join(", ");
+    let sums = COUNTERS.map(|c| format!("SUM({c})")).join(", ");
+    let dims = ["post_id", "campaign_id", "team_id", "user_id", "network"]
+        .map(|d| any_of(backend, d))
+        .join(", ");
+    [
+        format!(
+            "INSERT INTO reach_daily ({DAILY_COLUMNS}) SELECT {DAILY_COLUMNS} FROM {daily} \
+             WHERE true ORDER BY org_id, share_id, day {}",
+            add_counters("reach_daily", "org_id, share_id, day", &[])
+        ),
+        format!(
+            "INSERT INTO share_reach (org_id, share_id, post_id, campaign_id, team_id, user_id, \
+             network, {counters}, first_day, last_day) \
+             SELECT org_id, share_id, {dims}, {sums}, MIN(day), MAX(day) FROM {daily} \
+             WHERE true GROUP BY org_id, share_id ORDER BY org_id, share_id {}",
+            add_counters(
+                "share_reach",
+                "org_id, share_id",
+                &[
+                    format!("first_day = {least}(share_reach.first_day, excluded.first_day)"),
+                    format!("last_day = {greatest}(share_reach.last_day, excluded.last_day)"),
+                ],
+            )
+        ),
+        format!(
+            "INSERT INTO reach_org_daily (org_id, day, network, {counters}) \
+             SELECT org_id, day, network, {sums} FROM {daily} WHERE true \
+             GROUP BY org_id, day, network ORDER BY org_id, day, network {}",
+            add_counters("reach_org_daily", "org_id, day, network", &[])
+        ),
+        format!(
+            "INSERT INTO reach_team_daily (org_id, team_id, day, network, {counters}) \
+             SELECT org_id, team_id, day, network, {sums} FROM {daily} WHERE team_id IS NOT NULL \
+             GROUP BY org_id, team_id, day, network ORDER BY org_id, team_id, day, network {}",
+            add_counters("reach_team_daily", "org_id, team_id, day, network", &[])
+        ),
+    ]
 }
 
 /// Makes the queue's ids continue above the main database's watermark (a queue file that was
@@ -548,373 +816,6 @@ pub async fn queued(
         .transpose()?
         .unwrap_or(0);
     Ok(u64::try_from(n).unwrap_or(0))
-}
-
-/// A fold from the queue table of `db` (PostgreSQL): the chunk is claimed by deleting it in the
-/// transaction that adds it to the rollups.
-async fn fold_claimed(
-    db: &DatabaseConnection,
-    limit: usize,
-    skip_locked: bool,
-) -> Result<usize, DbErr> {
-    let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
-    let lock = match (backend, skip_locked) {
-        (DatabaseBackend::Postgres, true) => " FOR UPDATE SKIP LOCKED",
-        (DatabaseBackend::Postgres, false) => " FOR UPDATE",
-        _ => "",
-    };
-    let rows = txn
-        .query_all_raw(Statement::from_string(
-            backend,
-            format!(
-                "DELETE FROM click_queue WHERE id IN \
-                 (SELECT id FROM click_queue ORDER BY id LIMIT {limit}{lock}) RETURNING {}",
-                queue_columns()
-            ),
-        ))
-        .await?;
-    if rows.is_empty() {
-        txn.rollback().await?;
-        return Ok(0);
-    }
-    let clicks = rows
-        .iter()
-        .map(queued_click)
-        .collect::<Result<Vec<_>, _>>()?;
-    let refs: Vec<&NewClick> = clicks.iter().collect();
-    store(&txn, &refs).await?;
-    txn.commit().await?;
-    Ok(clicks.len())
-}
-
-/// Stores clicks straight into the raw table and the rollups in one transaction, bypassing the
-/// queue (bulk loads and tests): the rollups include them when this returns.
-pub async fn write_batch(db: &DatabaseConnection, clicks: &[&NewClick]) -> Result<(), DbErr> {
-    if clicks.is_empty() {
-        return Ok(());
-    }
-    let txn = db.begin().await?;
-    store(&txn, clicks).await?;
-    txn.commit().await
-}
-
-#[derive(Default, Clone)]
-struct Totals {
-    post_id: Uuid,
-    campaign_id: Option<Uuid>,
-    team_id: Option<Uuid>,
-    user_id: Option<Uuid>,
-    network: String,
-    human: i64,
-    bot: i64,
-    own: i64,
-    unique: i64,
-}
-
-impl Totals {
-    /// The share's dimensions with zero counters.
-    fn dims(&self) -> Self {
-        Self {
-            post_id: self.post_id,
-            campaign_id: self.campaign_id,
-            team_id: self.team_id,
-            user_id: self.user_id,
-            network: self.network.clone(),
-            ..Self::default()
-        }
-    }
-
-    fn add(&mut self, other: &Totals) {
-        self.human += other.human;
-        self.bot += other.bot;
-        self.own += other.own;
-        self.unique += other.unique;
-    }
-
-    fn counters(&self) -> [Json; 4] {
-        [
-            self.human.into(),
-            self.bot.into(),
-            self.own.into(),
-            self.unique.into(),
-        ]
-    }
-}
-
-const COUNTERS: [&str; 4] = ["human_clicks", "bot_hits", "self_clicks", "unique_visitors"];
-
-/// `key columns…, dimension columns…, the four counters`.
-fn counter_columns<'a>(keys: &[(&'a str, Kind)], dims: &[(&'a str, Kind)]) -> Vec<(&'a str, Kind)> {
-    keys.iter()
-        .chain(dims)
-        .copied()
-        .chain(COUNTERS.iter().map(|c| (*c, Kind::Int)))
-        .collect()
-}
-
-/// `ON CONFLICT (keys) DO UPDATE` adding the counters, plus `extra` assignments.
-fn add_counters(table: &str, keys: &[(&str, Kind)], extra: &[String]) -> String {
-    let keys: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
-    let sets: Vec<String> = COUNTERS
-        .iter()
-        .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
-        .chain(extra.iter().cloned())
-        .collect();
-    format!(
-        "ON CONFLICT ({}) DO UPDATE SET {}",
-        keys.join(", "),
-        sets.join(", ")
-    )
-}
-
-const SHARE_DIMS: [(&str, Kind); 5] = [
-    ("post_id", Kind::Uuid),
-    ("campaign_id", Kind::Uuid),
-    ("team_id", Kind::Uuid),
-    ("user_id", Kind::Uuid),
-    ("network", Kind::Text),
-];
-
-/// Writes clicks, new unique visitors and rollup increments in the caller's transaction: the
-/// daily rollup per share, the share's running totals and the organisation's daily series.
-/// Rows are written in key order, so concurrent folds lock rollup rows in the same order.
-async fn store(txn: &impl ConnectionTrait, clicks: &[&NewClick]) -> Result<(), DbErr> {
-    let backend = txn.get_database_backend();
-    let raw: Vec<Json> = clicks
-        .iter()
-        .map(|c| {
-            json!([
-                c.org_id,
-                c.share_id,
-                stamp(c.clicked_at),
-                super::day_of(c.clicked_at),
-                c.visitor_hash,
-                c.referrer_host,
-                c.class.as_str(),
-            ])
-        })
-        .collect();
-    txn.execute_raw(insert_rows(
-        backend,
-        "clicks",
-        &[
-            ("org_id", Kind::Uuid),
-            ("share_id", Kind::Uuid),
-            ("clicked_at", Kind::Time),
-            ("day", Kind::Text),
-            ("visitor_hash", Kind::Text),
-            ("referrer_host", Kind::Text),
-            ("class", Kind::Text),
-        ],
-        "",
-        &raw,
-    ))
-    .await?;
-
-    let mut totals: BTreeMap<(Uuid, Uuid, String), Totals> = BTreeMap::new();
-    let mut candidates: BTreeSet<(Uuid, Uuid, String, &str)> = BTreeSet::new();
-    for c in clicks {
-        let day = super::day_of(c.clicked_at);
-        let entry = totals
-            .entry((c.org_id, c.share_id, day.clone()))
-            .or_insert_with(|| Totals {
-                post_id: c.post_id,
-                campaign_id: c.campaign_id,
-                team_id: c.team_id,
-                user_id: c.user_id,
-                network: c.network.clone(),
-                ..Totals::default()
-            });
-        match c.class {
-            ClickClass::Human => {
-                entry.human += 1;
-                candidates.insert((c.org_id, c.share_id, day, &c.visitor_hash));
-            }
-            ClickClass::Bot => entry.bot += 1,
-            ClickClass::SelfClick => entry.own += 1,
-        }
-    }
-
-    if !candidates.is_empty() {
-        let rows: Vec<Json> = candidates
-            .iter()
-            .map(|(org, share, day, hash)| json!([org, share, day, hash]))
-            .collect();
-        let new = txn
-            .query_all_raw(insert_rows(
-                backend,
-                "click_visitors",
-                &[
-                    ("org_id", Kind::Uuid),
-                    ("share_id", Kind::Uuid),
-                    ("day", Kind::Text),
-                    ("visitor_hash", Kind::Text),
-                ],
-                "ON CONFLICT (share_id, day, visitor_hash) DO NOTHING RETURNING org_id, share_id, day",
-                &rows,
-            ))
-            .await?;
-        for row in new {
-            let key: (Uuid, Uuid, String) = (
-                row.try_get("", "org_id")?,
-                row.try_get("", "share_id")?,
-                row.try_get("", "day")?,
-            );
-            if let Some(entry) = totals.get_mut(&key) {
-                entry.unique += 1;
-            }
-        }
-    }
-
-    let (least, greatest) = if backend == DatabaseBackend::Postgres {
-        ("LEAST", "GREATEST")
-    } else {
-        ("MIN", "MAX")
-    };
-
-    let mut daily = Vec::with_capacity(totals.len());
-    let mut per_share: BTreeMap<(Uuid, Uuid), (Totals, String, String)> = BTreeMap::new();
-    let mut per_org_day: BTreeMap<(Uuid, String, String), Totals> = BTreeMap::new();
-    for ((org, share, day), t) in &totals {
-        let mut row = vec![
-            json!(org),
-            json!(share),
-            json!(day),
-            json!(t.post_id),
-            json!(t.campaign_id),
-            json!(t.team_id),
-            json!(t.user_id),
-            json!(t.network),
-        ];
-        row.extend(t.counters());
-        daily.push(Json::Array(row));
-        let (sum, first, last) = per_share
-            .entry((*org, *share))
-            .or_insert_with(|| (t.dims(), day.clone(), day.clone()));
-        sum.add(t);
-        if day < first {
-            *first = day.clone();
-        }
-        if day > last {
-            *last = day.clone();
-        }
-        per_org_day
-            .entry((*org, day.clone(), t.network.clone()))
-            .or_default()
-            .add(t);
-    }
-    let keys = [
-        ("org_id", Kind::Uuid),
-        ("share_id", Kind::Uuid),
-        ("day", Kind::Text),
-    ];
-    txn.execute_raw(insert_rows(
-        backend,
-        "reach_daily",
-        &counter_columns(&keys, &SHARE_DIMS),
-        &add_counters("reach_daily", &keys, &[]),
-        &daily,
-    ))
-    .await?;
-
-    let shares: Vec<Json> = per_share
-        .iter()
-        .map(|((org, share), (t, first, last))| {
-            let mut row = vec![
-                json!(org),
-                json!(share),
-                json!(t.post_id),
-                json!(t.campaign_id),
-                json!(t.team_id),
-                json!(t.user_id),
-                json!(t.network),
-                json!(first),
-                json!(last),
-            ];
-            row.extend(t.counters());
-            Json::Array(row)
-        })
-        .collect();
-    let keys = [("org_id", Kind::Uuid), ("share_id", Kind::Uuid)];
-    let mut dims = SHARE_DIMS.to_vec();
-    dims.extend([("first_day", Kind::Text), ("last_day", Kind::Text)]);
-    txn.execute_raw(insert_rows(
-        backend,
-        "share_reach",
-        &counter_columns(&keys, &dims),
-        &add_counters(
-            "share_reach",
-            &keys,
-            &[
-                format!("first_day = {least}(share_reach.first_day, excluded.first_day)"),
-                format!("last_day = {greatest}(share_reach.last_day, excluded.last_day)"),
-            ],
-        ),
-        &shares,
-    ))
-    .await?;
-
-    let org_days: Vec<Json> = per_org_day
-        .iter()
-        .map(|((org, day, network), t)| {
-            let mut row = vec![json!(org), json!(day), json!(network)];
-            row.extend(t.counters());
-            Json::Array(row)
-        })
-        .collect();
-    let keys = [
-        ("org_id", Kind::Uuid),
-        ("day", Kind::Text),
-        ("network", Kind::Text),
-    ];
-    txn.execute_raw(insert_rows(
-        backend,
-        "reach_org_daily",
-        &counter_columns(&keys, &[]),
-        &add_counters("reach_org_daily", &keys, &[]),
-        &org_days,
-    ))
-    .await?;
-
-    let team_days = team_daily(&totals);
-    if !team_days.is_empty() {
-        let keys = [
-            ("org_id", Kind::Uuid),
-            ("team_id", Kind::Uuid),
-            ("day", Kind::Text),
-            ("network", Kind::Text),
-        ];
-        txn.execute_raw(insert_rows(
-            backend,
-            "reach_team_daily",
-            &counter_columns(&keys, &[]),
-            &add_counters("reach_team_daily", &keys, &[]),
-            &team_days,
-        ))
-        .await?;
-    }
-    Ok(())
-}
-
-/// The `reach_team_daily` increments of a chunk: its per-share daily totals summed per
-/// organisation, team, day and network (shares without a team have no row), in key order.
-fn team_daily(totals: &BTreeMap<(Uuid, Uuid, String), Totals>) -> Vec<Json> {
-    let mut sums: BTreeMap<(Uuid, Uuid, &str, &str), Totals> = BTreeMap::new();
-    for ((org, _, day), t) in totals {
-        if let Some(team) = t.team_id {
-            sums.entry((*org, team, day.as_str(), t.network.as_str()))
-                .or_default()
-                .add(t);
-        }
-    }
-    sums.into_iter()
-        .map(|((org, team, day, network), t)| {
-            let mut row = vec![json!(org), json!(team), json!(day), json!(network)];
-            row.extend(t.counters());
-            Json::Array(row)
-        })
-        .collect()
 }
 
 /// Recomputes an organisation's share totals and daily series (organisation and teams) from
