@@ -329,3 +329,65 @@ const QUEUE_TABLE: &str = "CREATE TABLE IF NOT EXISTS click_queue (\
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.execute_unprepared("SELECT 1").await.is_ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sqlx::{ConnectOptions as _, Connection as _, Executor as _};
+
+    use super::*;
+
+    fn wal_bytes(file: &std::path::Path) -> u64 {
+        let mut wal = file.as_os_str().to_owned();
+        wal.push("-wal");
+        std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// A writer that never pauses keeps a passive checkpoint from resetting the WAL; past the
+    /// limit the checkpointer truncates it, and a small WAL is left alone.
+    #[tokio::test]
+    async fn a_wal_past_the_limit_is_reset() {
+        let dir = std::env::temp_dir().join(format!("chorus-wal-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("wal.db");
+        let options = wal(SqliteConnectOptions::new().filename(&file), false);
+        let mut writer = options.connect().await.expect("writer");
+        let mut checkpointer = options.connect().await.expect("checkpointer");
+        writer
+            .execute("PRAGMA wal_autocheckpoint = 0; CREATE TABLE t (b BLOB)")
+            .await
+            .expect("schema");
+
+        writer
+            .execute("INSERT INTO t VALUES (randomblob(4000))")
+            .await
+            .expect("small write");
+        checkpoint(&mut checkpointer).await.expect("checkpoint");
+        assert!(
+            wal_bytes(&file) > 0,
+            "a small WAL is only copied, not reset"
+        );
+
+        let frames = WAL_RESET_FRAMES + 1000;
+        sea_orm::sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) \
+             INSERT INTO t SELECT randomblob(4000) FROM n",
+        )
+        .bind(frames)
+        .execute(&mut writer)
+        .await
+        .expect("large write");
+        let grown = wal_bytes(&file);
+        assert!(grown > 64 << 20, "the WAL grew to {grown} bytes");
+        checkpoint(&mut checkpointer).await.expect("checkpoint");
+        assert_eq!(wal_bytes(&file), 0, "the WAL was truncated");
+        let rows: i64 = sea_orm::sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(&mut checkpointer)
+            .await
+            .expect("count");
+        assert_eq!(rows, frames + 1, "nothing written was lost");
+
+        let _ = writer.close().await;
+        let _ = checkpointer.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
