@@ -10,7 +10,7 @@ use std::{str::FromStr, time::Duration};
 
 use chorus_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlxSqliteConnector,
+    ConnectionTrait, DatabaseConnection, DbErr, SqlxPostgresConnector, SqlxSqliteConnector,
     sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
@@ -135,19 +135,43 @@ pub async fn connect_url(
             Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
         }
         DbKind::Postgres => {
-            let mut options = ConnectOptions::new(url.to_owned());
-            options
+            use sea_orm::sqlx::{
+                ConnectOptions as _, Connection as _,
+                postgres::{PgConnectOptions, PgPoolOptions},
+            };
+            let options = PgConnectOptions::from_str(url)?.disable_statement_logging();
+            // A connection is tested before use only when it has been idle: one in steady use
+            // is known good, and testing it would add a round trip to every query (a
+            // dashboard makes about ten). One that died while idle (the server restarted,
+            // say) fails its test and is replaced without failing the request.
+            let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .min_connections(1)
-                .connect_timeout(connect_timeout)
                 .acquire_timeout(acquire_timeout)
                 .idle_timeout(Duration::from_secs(300))
-                .test_before_acquire(true)
-                .sqlx_logging(false);
-            Ok(Database::connect(options).await?)
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= IDLE_BEFORE_TEST {
+                            conn.ping().await?;
+                        }
+                        Ok(true)
+                    })
+                })
+                .connect_with(options);
+            let pool = tokio::time::timeout(connect_timeout, pool)
+                .await
+                .map_err(|_| {
+                    anyhow::anyhow!("PostgreSQL did not answer within {connect_timeout:?}")
+                })??;
+            Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
         }
     }
 }
+
+/// How long a PostgreSQL connection may sit idle in the pool before it is tested on its next
+/// use.
+const IDLE_BEFORE_TEST: Duration = Duration::from_secs(1);
 
 pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
