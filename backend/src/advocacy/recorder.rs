@@ -29,7 +29,7 @@ use std::{
     time::Duration,
 };
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, QueryResult, Statement,
     TransactionTrait,
@@ -38,6 +38,8 @@ use serde_json::{Value as Json, json};
 use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
+
+use crate::bulk::{Kind, insert_rows, stamp};
 
 use super::classify::ClickClass;
 use crate::metrics::Metrics;
@@ -288,59 +290,6 @@ impl Shared {
         self.folded.fetch_max(generation, Ordering::AcqRel);
         Ok(total)
     }
-}
-
-/// How a value travels in the JSON array a bulk statement reads its rows from.
-#[derive(Clone, Copy)]
-enum Kind {
-    Uuid,
-    Text,
-    Int,
-    Time,
-}
-
-/// `INSERT INTO table (columns) SELECT … FROM <the rows of a JSON array> WHERE true <tail>`.
-/// One statement text whatever the number of rows, so the prepared statement is reused, and
-/// one parameter, so no limit on bound values applies.
-fn insert_rows(
-    backend: DatabaseBackend,
-    table: &str,
-    columns: &[(&str, Kind)],
-    tail: &str,
-    rows: &[Json],
-) -> Statement {
-    let pg = backend == DatabaseBackend::Postgres;
-    let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
-    let values: Vec<String> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, (_, kind))| match (pg, kind) {
-            (true, Kind::Uuid) => format!("(value->>{i})::uuid"),
-            (true, Kind::Int) => format!("(value->>{i})::bigint"),
-            (true, Kind::Time) => format!("(value->>{i})::timestamptz"),
-            (false, Kind::Uuid) => format!("unhex(value->>{i}, '-')"),
-            _ => format!("value->>{i}"),
-        })
-        .collect();
-    let source = if pg {
-        "json_array_elements($1::json)"
-    } else {
-        "jsonb_each(?)"
-    };
-    Statement::from_sql_and_values(
-        backend,
-        format!(
-            "INSERT INTO {table} ({}) SELECT {} FROM {source} WHERE true {tail}",
-            names.join(", "),
-            values.join(", ")
-        ),
-        [Json::Array(rows.to_vec()).to_string().into()],
-    )
-}
-
-/// Timestamps as the database driver writes them, so that stored text compares in order.
-fn stamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::AutoSi, false)
 }
 
 const QUEUE_COLUMNS: [(&str, Kind); 12] = [

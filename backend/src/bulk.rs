@@ -1,0 +1,80 @@
+//! Multi-row statements that read their rows from one JSON array parameter: one statement text
+//! whatever the number of rows (so the prepared statement is reused) and one bound value (so no
+//! limit on bound parameters applies, and nothing is built per value but the array itself).
+
+use std::fmt::Write;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sea_orm::{DatabaseBackend, Statement};
+use serde_json::Value as Json;
+
+/// How a value travels in the JSON array a bulk statement reads its rows from.
+#[derive(Clone, Copy)]
+pub enum Kind {
+    Uuid,
+    Text,
+    Int,
+    Time,
+    /// A JSON column, carried as its serialised text (a JSON string), so the stored text is
+    /// exactly what the serialiser wrote.
+    Json,
+}
+
+/// `INSERT INTO table (columns) SELECT … FROM <the rows of a JSON array> WHERE true <tail>`.
+/// Each row is a JSON array with one element per column, in column order.
+pub fn insert_rows(
+    backend: DatabaseBackend,
+    table: &str,
+    columns: &[(&str, Kind)],
+    tail: &str,
+    rows: &[Json],
+) -> Statement {
+    let pg = backend == DatabaseBackend::Postgres;
+    let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+    let values: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, kind))| match (pg, kind) {
+            (true, Kind::Uuid) => format!("(value->>{i})::uuid"),
+            (true, Kind::Int) => format!("(value->>{i})::bigint"),
+            (true, Kind::Time) => format!("(value->>{i})::timestamptz"),
+            (true, Kind::Json) => format!("(value->>{i})::json"),
+            (false, Kind::Uuid) => format!("unhex(value->>{i}, '-')"),
+            _ => format!("value->>{i}"),
+        })
+        .collect();
+    let source = if pg {
+        "json_array_elements($1::json)"
+    } else {
+        "jsonb_each(?)"
+    };
+    Statement::from_sql_and_values(
+        backend,
+        format!(
+            "INSERT INTO {table} ({}) SELECT {} FROM {source} WHERE true {tail}",
+            names.join(", "),
+            values.join(", ")
+        ),
+        [array(rows).into()],
+    )
+}
+
+/// The JSON text of an array of `rows`, written without copying them.
+pub fn array(rows: &[Json]) -> String {
+    let mut text = String::with_capacity(rows.len() * 64 + 2);
+    text.push('[');
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        // Writing to a String cannot fail.
+        let _ = write!(text, "{row}");
+    }
+    text.push(']');
+    text
+}
+
+/// Timestamps as the database driver writes them, so that stored text compares in order.
+pub fn stamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}
