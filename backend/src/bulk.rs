@@ -29,6 +29,42 @@ pub fn insert_rows(
     tail: &str,
     rows: &[Json],
 ) -> Statement {
+    statement(
+        backend,
+        table,
+        columns,
+        tail,
+        rows,
+        "json_array_elements($1::json)",
+    )
+}
+
+/// [`insert_rows`] for wide rows: on PostgreSQL the array is parsed once into `jsonb`, where
+/// `json` would scan a row's text again for each column read from it.
+pub fn insert_wide_rows(
+    backend: DatabaseBackend,
+    table: &str,
+    columns: &[(&str, Kind)],
+    rows: &[Json],
+) -> Statement {
+    statement(
+        backend,
+        table,
+        columns,
+        "",
+        rows,
+        "jsonb_array_elements($1::jsonb)",
+    )
+}
+
+fn statement(
+    backend: DatabaseBackend,
+    table: &str,
+    columns: &[(&str, Kind)],
+    tail: &str,
+    rows: &[Json],
+    pg_source: &str,
+) -> Statement {
     let pg = backend == DatabaseBackend::Postgres;
     let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
     let values: Vec<String> = columns
@@ -43,11 +79,7 @@ pub fn insert_rows(
             _ => format!("value->>{i}"),
         })
         .collect();
-    let source = if pg {
-        "json_array_elements($1::json)"
-    } else {
-        "jsonb_each(?)"
-    };
+    let source = if pg { pg_source } else { "jsonb_each(?)" };
     Statement::from_sql_and_values(
         backend,
         format!(

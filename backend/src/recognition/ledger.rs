@@ -33,7 +33,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    bulk::{Kind, insert_rows, stamp},
+    bulk::{Kind, insert_wide_rows, stamp},
     entities::{points_account, points_entry, points_transaction},
     error::{AppError, AppResult},
     tenancy::OrgScoped,
@@ -446,11 +446,10 @@ pub async fn insert_bulk(
     if rows.is_empty() {
         return Ok(());
     }
-    db.execute_raw(insert_rows(
+    db.execute_raw(insert_wide_rows(
         db.get_database_backend(),
         table,
         columns,
-        "",
         rows,
     ))
     .await?;
