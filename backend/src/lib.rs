@@ -11,6 +11,7 @@ pub mod advocacy;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod cli;
 pub mod config;
 pub mod db;

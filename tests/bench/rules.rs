@@ -25,6 +25,10 @@ struct Cli {
     events: u64,
     #[arg(long, default_value_t = 1000)]
     people: usize,
+    /// Write the events in the order they occurred (as handlers emit them as things happen)
+    /// instead of in random order; the events themselves are the same.
+    #[arg(long)]
+    in_time_order: bool,
 }
 
 fn err(e: chorus::error::AppError) -> anyhow::Error {
@@ -159,40 +163,49 @@ async fn main() -> anyhow::Result<()> {
     let mut rng = StdRng::seed_from_u64(7);
     let now = Utc::now();
     let networks = ["linkedin", "x", "facebook", "bluesky"];
-    let mut written = 0u64;
-    while written < cli.events {
+    let mut drawn: Vec<(&str, chrono::DateTime<Utc>, Uuid, i64, &str)> = (0..cli.events)
+        .map(|_| {
+            let kind = match rng.gen_range(0..10) {
+                0..=4 => kind::ENGAGEMENT_REPORTED,
+                5..=7 => kind::SHARE_CREATED,
+                _ => kind::THANKS_RECEIVED,
+            };
+            let at = now - Duration::seconds(rng.gen_range(0..30 * 86_400));
+            let user = users[rng.gen_range(0..users.len())];
+            let units = rng.gen_range(1..200);
+            (kind, at, user, units, networks[rng.gen_range(0..4)])
+        })
+        .collect();
+    if cli.in_time_order {
+        drawn.sort_by_key(|(_, at, ..)| *at);
+    }
+    for (n, chunk) in drawn.chunks(20_000).enumerate() {
         let txn = db.begin().await?;
-        let n = (cli.events - written).min(20_000);
-        let rows: Vec<recognition_event::ActiveModel> = (0..n)
-            .map(|i| {
-                let kind = match rng.gen_range(0..10) {
-                    0..=4 => kind::ENGAGEMENT_REPORTED,
-                    5..=7 => kind::SHARE_CREATED,
-                    _ => kind::THANKS_RECEIVED,
-                };
-                let at = now - Duration::seconds(rng.gen_range(0..30 * 86_400));
-                recognition_event::ActiveModel {
+        let rows: Vec<recognition_event::ActiveModel> = chunk
+            .iter()
+            .enumerate()
+            .map(
+                |(i, (kind, at, user, units, network))| recognition_event::ActiveModel {
                     id: Set(Uuid::now_v7()),
                     org_id: Set(org),
-                    kind: Set(kind.to_owned()),
-                    user_id: Set(users[rng.gen_range(0..users.len())]),
+                    kind: Set((*kind).to_owned()),
+                    user_id: Set(*user),
                     team_id: Set(None),
-                    dedupe_key: Set(format!("bench:{}", written + i)),
-                    units: Set(rng.gen_range(1..200)),
-                    payload: Set(json!({ "network": networks[rng.gen_range(0..4)] })),
-                    occurred_at: Set(at),
+                    dedupe_key: Set(format!("bench:{}", n * 20_000 + i)),
+                    units: Set(*units),
+                    payload: Set(json!({ "network": network })),
+                    occurred_at: Set(*at),
                     created_at: Set(now),
                     processed_at: Set(None),
-                }
-            })
+                },
+            )
             .collect();
-        for chunk in rows.chunks(2000) {
-            recognition_event::Entity::insert_many(chunk.to_vec())
+        for part in rows.chunks(2000) {
+            recognition_event::Entity::insert_many(part.to_vec())
                 .exec_without_returning(&txn)
                 .await?;
         }
         txn.commit().await?;
-        written += n;
     }
     let insert_secs = started.elapsed().as_secs_f64();
 
@@ -213,6 +226,7 @@ async fn main() -> anyhow::Result<()> {
         json!({
             "events": done.events,
             "people": cli.people,
+            "in_time_order": cli.in_time_order,
             "awards": done.awards,
             "points": done.points,
             "insert_secs": (insert_secs * 100.0).round() / 100.0,

@@ -32,13 +32,15 @@ use std::{
     time::Duration,
 };
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement, TransactionTrait,
 };
 use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
+
+use crate::bulk::{Kind, insert_text_rows, json_value, stamp};
 
 use super::classify::ClickClass;
 use crate::metrics::Metrics;
@@ -291,60 +293,6 @@ impl Shared {
     }
 }
 
-/// How a value travels in the JSON array a bulk statement reads its rows from.
-#[derive(Clone, Copy)]
-enum Kind {
-    Uuid,
-    Text,
-    Time,
-}
-
-/// The expression reading element `i` of a JSON row (`value`) as a column of `kind`.
-fn json_value(backend: DatabaseBackend, i: usize, kind: Kind) -> String {
-    match (backend == DatabaseBackend::Postgres, kind) {
-        (true, Kind::Uuid) => format!("(value->>{i})::uuid"),
-        (true, Kind::Time) => format!("(value->>{i})::timestamptz"),
-        (false, Kind::Uuid) => format!("unhex(value->>{i}, '-')"),
-        _ => format!("value->>{i}"),
-    }
-}
-
-/// `INSERT INTO table (columns) SELECT … FROM <the rows of a JSON array> WHERE true`.
-/// One statement text whatever the number of rows, so the prepared statement is reused, and
-/// one parameter, so no limit on bound values applies.
-fn insert_rows(
-    backend: DatabaseBackend,
-    table: &str,
-    columns: &[(&str, Kind)],
-    rows: String,
-) -> Statement {
-    let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
-    let values: Vec<String> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, (_, kind))| json_value(backend, i, *kind))
-        .collect();
-    let source = if backend == DatabaseBackend::Postgres {
-        "json_array_elements($1::json)"
-    } else {
-        "jsonb_each(?)"
-    };
-    Statement::from_sql_and_values(
-        backend,
-        format!(
-            "INSERT INTO {table} ({}) SELECT {} FROM {source} WHERE true",
-            names.join(", "),
-            values.join(", ")
-        ),
-        [rows.into()],
-    )
-}
-
-/// Timestamps as the database driver writes them, so that stored text compares in order.
-fn stamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::AutoSi, false)
-}
-
 const QUEUE_COLUMNS: [(&str, Kind); 12] = [
     ("org_id", Kind::Uuid),
     ("share_id", Kind::Uuid),
@@ -365,7 +313,7 @@ pub async fn enqueue(db: &impl ConnectionTrait, clicks: &[&NewClick]) -> Result<
     if clicks.is_empty() {
         return Ok(());
     }
-    db.execute_raw(insert_rows(
+    db.execute_raw(insert_text_rows(
         db.get_database_backend(),
         "click_queue",
         &QUEUE_COLUMNS,
@@ -611,7 +559,7 @@ pub async fn write_batch(db: &DatabaseConnection, clicks: &[&NewClick]) -> Resul
     }
     let txn = db.begin().await?;
     txn.execute_unprepared(SQLITE_SCRATCH).await?;
-    txn.execute_raw(insert_rows(
+    txn.execute_raw(insert_text_rows(
         backend,
         "temp.fold_chunk",
         &QUEUE_COLUMNS,

@@ -22,18 +22,18 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TryInsertResult,
     sea_query::{CaseStatement, Expr, ExprTrait},
 };
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
+    bulk::{Kind, insert_wide_rows, stamp},
     entities::{points_account, points_entry, points_transaction},
     error::{AppError, AppResult},
     tenancy::OrgScoped,
@@ -368,39 +368,93 @@ pub async fn post_many(
             "posting names an account outside the organisation"
         )));
     }
-    let now = Utc::now();
-    let mut transactions = Vec::with_capacity(postings.len());
-    let mut entries = Vec::with_capacity(postings.len() * 2);
+    let now = stamp(Utc::now());
+    let mut transactions = Vec::with_capacity(postings.len().min(BULK_CHUNK));
+    let mut entries = Vec::with_capacity(postings.len().min(BULK_CHUNK) * 2);
     let mut written = Vec::with_capacity(postings.len());
     for posting in postings {
         let id = Uuid::now_v7();
         written.push(id);
         for (account, amount) in &posting.legs {
-            entries.push(points_entry::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                org_id: Set(org_id),
-                transaction_id: Set(id),
-                account_id: Set(*account),
-                amount: Set(*amount),
-                created_at: Set(now),
-            });
+            entries.push(json!([Uuid::now_v7(), org_id, id, account, amount, now]));
         }
-        transactions.push(points_transaction::ActiveModel {
-            id: Set(id),
-            org_id: Set(org_id),
-            kind: Set(posting.kind.to_owned()),
-            idempotency_key: Set(posting.idempotency_key),
-            actor_id: Set(posting.actor_id),
-            reason: Set(posting.reason),
-            explain: Set(posting.explain),
-            reverses_id: Set(posting.reverses),
-            created_at: Set(now),
-        });
+        transactions.push(json!([
+            id,
+            org_id,
+            posting.kind,
+            posting.idempotency_key,
+            posting.actor_id,
+            posting.reason,
+            posting.explain.to_string(),
+            posting.reverses,
+            now,
+        ]));
+        if transactions.len() == BULK_CHUNK {
+            insert_bulk(
+                db,
+                "points_transactions",
+                &TRANSACTION_COLUMNS,
+                &mut transactions,
+            )
+            .await?;
+            insert_bulk(db, "points_entries", &ENTRY_COLUMNS, &mut entries).await?;
+        }
     }
-    insert_chunked(db, transactions, INSERT_CHUNK).await?;
-    insert_chunked(db, entries, INSERT_CHUNK).await?;
+    insert_bulk(
+        db,
+        "points_transactions",
+        &TRANSACTION_COLUMNS,
+        &mut transactions,
+    )
+    .await?;
+    insert_bulk(db, "points_entries", &ENTRY_COLUMNS, &mut entries).await?;
     apply_balances(db, org_id, &net, &guarded).await?;
     Ok(written)
+}
+
+/// Rows per bulk statement: bounds the size of the one JSON parameter.
+pub const BULK_CHUNK: usize = 5000;
+
+const TRANSACTION_COLUMNS: [(&str, Kind); 9] = [
+    ("id", Kind::Uuid),
+    ("org_id", Kind::Uuid),
+    ("kind", Kind::Text),
+    ("idempotency_key", Kind::Text),
+    ("actor_id", Kind::Uuid),
+    ("reason", Kind::Text),
+    ("explain", Kind::Json),
+    ("reverses_id", Kind::Uuid),
+    ("created_at", Kind::Time),
+];
+
+const ENTRY_COLUMNS: [(&str, Kind); 6] = [
+    ("id", Kind::Uuid),
+    ("org_id", Kind::Uuid),
+    ("transaction_id", Kind::Uuid),
+    ("account_id", Kind::Uuid),
+    ("amount", Kind::Int),
+    ("created_at", Kind::Time),
+];
+
+/// Inserts `rows` (JSON arrays in `columns` order) with one statement and empties the list.
+pub async fn insert_bulk(
+    db: &impl ConnectionTrait,
+    table: &str,
+    columns: &[(&str, Kind)],
+    rows: &mut Vec<Value>,
+) -> AppResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    db.execute_raw(insert_wide_rows(
+        db.get_database_backend(),
+        table,
+        columns,
+        rows,
+    ))
+    .await?;
+    rows.clear();
+    Ok(())
 }
 
 /// Accounts per balance statement (three bound parameters each).
@@ -485,26 +539,6 @@ async fn apply_balances(
                 "posting names an account outside the organisation"
             )));
         }
-    }
-    Ok(())
-}
-
-/// Inserts rows with multi-row statements of at most `chunk` rows, without copying them.
-pub async fn insert_chunked<A>(
-    db: &impl ConnectionTrait,
-    mut rows: Vec<A>,
-    chunk: usize,
-) -> AppResult<()>
-where
-    A: ActiveModelTrait,
-{
-    let chunk = chunk.max(1);
-    while !rows.is_empty() {
-        let rest = rows.split_off(rows.len().min(chunk));
-        let head = std::mem::replace(&mut rows, rest);
-        <A::Entity as EntityTrait>::insert_many(head)
-            .exec_without_returning(db)
-            .await?;
     }
     Ok(())
 }

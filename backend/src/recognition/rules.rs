@@ -37,6 +37,7 @@ use crate::{
     advocacy::Network,
     audit,
     auth::Role,
+    bulk,
     entities::{
         campaign, processor_lease, recognition_event, reward_rule, reward_rule_version, rule_award,
         user, user_role,
@@ -281,6 +282,44 @@ impl From<recognition_event::Model> for Event {
             units: e.units,
             payload: e.payload,
             occurred_at: e.occurred_at,
+        }
+    }
+}
+
+/// The columns of an event that rules read, in [`EventTuple`] order.
+const EVENT_COLUMNS: [recognition_event::Column; 8] = [
+    recognition_event::Column::Id,
+    recognition_event::Column::OrgId,
+    recognition_event::Column::Kind,
+    recognition_event::Column::UserId,
+    recognition_event::Column::TeamId,
+    recognition_event::Column::Units,
+    recognition_event::Column::Payload,
+    recognition_event::Column::OccurredAt,
+];
+
+type EventTuple = (
+    Uuid,
+    Uuid,
+    String,
+    Uuid,
+    Option<Uuid>,
+    i64,
+    Value,
+    DateTime<Utc>,
+);
+
+impl From<EventTuple> for Event {
+    fn from((id, org_id, kind, user_id, team_id, units, payload, occurred_at): EventTuple) -> Self {
+        Self {
+            id,
+            org_id,
+            kind,
+            user_id,
+            team_id,
+            units,
+            payload,
+            occurred_at,
         }
     }
 }
@@ -699,35 +738,37 @@ async fn apply(
         .iter()
         .map(|r| r.document.trigger.event_kind())
         .collect();
-    // Naming the rules lets the lookup use the (organisation, rule, event, recipient) key
-    // instead of reading every award of the organisation; only events some rule reacts to
-    // can have awards.
-    let rule_ids: Vec<Uuid> = runs.iter().map(|r| r.rule_id).collect();
-    let ids: Vec<Uuid> = events
-        .iter()
-        .filter(|e| kinds.contains(e.kind.as_str()))
-        .map(|e| e.id)
-        .collect();
+    // Naming the rule lets the lookup use the (organisation, rule, event, recipient) key
+    // instead of reading every award of the organisation; only events a rule reacts to can
+    // have its awards, so each rule is asked about those events only.
     let mut done: HashSet<(Uuid, Uuid, Uuid)> = HashSet::new();
-    for chunk in ids.chunks(ID_CHUNK) {
-        done.extend(
-            rule_award::Entity::find_in(org_id)
-                .select_only()
-                .column(rule_award::Column::RuleId)
-                .column(rule_award::Column::EventId)
-                .column(rule_award::Column::RecipientId)
-                .filter(rule_award::Column::RuleId.is_in(rule_ids.clone()))
-                .filter(rule_award::Column::EventId.is_in(chunk.to_vec()))
-                .into_tuple::<(Uuid, Uuid, Uuid)>()
-                .all(db)
-                .await?,
-        );
+    for run in &runs {
+        let ids: Vec<Uuid> = events
+            .iter()
+            .filter(|e| {
+                e.kind == run.document.trigger.event_kind() && e.occurred_at >= run.starts_at
+            })
+            .map(|e| e.id)
+            .collect();
+        for chunk in ids.chunks(ID_CHUNK) {
+            done.extend(
+                rule_award::Entity::find_in(org_id)
+                    .select_only()
+                    .column(rule_award::Column::RuleId)
+                    .column(rule_award::Column::EventId)
+                    .column(rule_award::Column::RecipientId)
+                    .filter(rule_award::Column::RuleId.eq(run.rule_id))
+                    .filter(rule_award::Column::EventId.is_in(chunk.iter().copied()))
+                    .into_tuple::<(Uuid, Uuid, Uuid)>()
+                    .all(db)
+                    .await?,
+            );
+        }
     }
     org.engine.preload(db, &runs, org_id, events).await?;
     let (mut written, mut total) = (0u64, 0i64);
     let mut postings: Vec<Posting> = Vec::new();
-    let mut awards: Vec<(Option<usize>, rule_award::ActiveModel)> = Vec::new();
-    let now = Utc::now();
+    let mut awards: Vec<AwardRow> = Vec::new();
     for event in events {
         if !kinds.contains(event.kind.as_str()) {
             continue;
@@ -787,24 +828,18 @@ async fn apply(
                 );
                 transaction_id = Some(postings.len() - 1);
             }
-            awards.push((
-                transaction_id,
-                rule_award::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    org_id: Set(org_id),
-                    rule_id: Set(run.rule_id),
-                    rule_version: Set(run.version),
-                    event_id: Set(event.id),
-                    recipient_id: Set(decision.recipient),
-                    team_id: Set(event.team_id),
-                    requested_points: Set(decision.requested),
-                    points: Set(decision.points),
-                    limited_by: Set(decision.limited_by.map(str::to_owned)),
-                    transaction_id: Set(None),
-                    occurred_at: Set(event.occurred_at),
-                    created_at: Set(now),
-                },
-            ));
+            awards.push(AwardRow {
+                posting: transaction_id,
+                rule_id: run.rule_id,
+                version: run.version,
+                event: event.id,
+                recipient: decision.recipient,
+                team: event.team_id,
+                requested: decision.requested,
+                points: decision.points,
+                limited_by: decision.limited_by,
+                occurred_at: event.occurred_at,
+            });
             written += 1;
             total += decision.points;
             if decision.limited_by == Some("budget") {
@@ -816,21 +851,65 @@ async fn apply(
     // recipient) keys were skipped above and the lease keeps anyone else from writing them
     // meanwhile.
     let transactions = ledger::post_many(db, org_id, postings).await?;
-    let rows: Vec<rule_award::ActiveModel> = awards
-        .into_iter()
-        .map(|(posting, mut row)| {
-            row.transaction_id = Set(posting.map(|i| transactions[i]));
-            row
-        })
-        .collect();
-    ledger::insert_chunked(db, rows, AWARD_CHUNK).await?;
+    let now = bulk::stamp(Utc::now());
+    let mut rows = Vec::with_capacity(awards.len().min(ledger::BULK_CHUNK));
+    for award in awards {
+        let transaction = award.posting.and_then(|i| transactions.get(i).copied());
+        rows.push(json!([
+            Uuid::now_v7(),
+            org_id,
+            award.rule_id,
+            award.version,
+            award.event,
+            award.recipient,
+            award.team,
+            award.requested,
+            award.points,
+            award.limited_by,
+            transaction,
+            bulk::stamp(award.occurred_at),
+            now,
+        ]));
+        if rows.len() == ledger::BULK_CHUNK {
+            ledger::insert_bulk(db, "rule_awards", &AWARD_COLUMNS, &mut rows).await?;
+        }
+    }
+    ledger::insert_bulk(db, "rule_awards", &AWARD_COLUMNS, &mut rows).await?;
     Ok((written, total))
 }
 
 /// Ids per `IN (…)` list: far below the bound-parameter limits of SQLite and PostgreSQL.
 const ID_CHUNK: usize = 5000;
-/// Award rows per multi-row insert (13 columns: below SQLite's 32,766 bound parameters).
-const AWARD_CHUNK: usize = 2000;
+
+/// An award decided in a batch; `posting` is its ledger transaction's place in the batch.
+struct AwardRow {
+    posting: Option<usize>,
+    rule_id: Uuid,
+    version: i32,
+    event: Uuid,
+    recipient: Uuid,
+    team: Option<Uuid>,
+    requested: i64,
+    points: i64,
+    limited_by: Option<&'static str>,
+    occurred_at: DateTime<Utc>,
+}
+
+const AWARD_COLUMNS: [(&str, bulk::Kind); 13] = [
+    ("id", bulk::Kind::Uuid),
+    ("org_id", bulk::Kind::Uuid),
+    ("rule_id", bulk::Kind::Uuid),
+    ("rule_version", bulk::Kind::Int),
+    ("event_id", bulk::Kind::Uuid),
+    ("recipient_id", bulk::Kind::Uuid),
+    ("team_id", bulk::Kind::Uuid),
+    ("requested_points", bulk::Kind::Int),
+    ("points", bulk::Kind::Int),
+    ("limited_by", bulk::Kind::Text),
+    ("transaction_id", bulk::Kind::Uuid),
+    ("occurred_at", bulk::Kind::Time),
+    ("created_at", bulk::Kind::Time),
+];
 
 /// Emails administrators once when a rule's budget runs out.
 async fn alert_exhausted(state: &AppState, org_id: Uuid, rule_id: Uuid) -> AppResult<bool> {
@@ -1043,10 +1122,13 @@ async fn process_leased(
         let txn = db.begin().await?;
         renew_lease(&txn, holder).await?;
         let batch: Vec<Event> = recognition_event::Entity::find()
+            .select_only()
+            .columns(EVENT_COLUMNS)
             .filter(recognition_event::Column::ProcessedAt.is_null())
             .order_by_asc(recognition_event::Column::OccurredAt)
             .order_by_asc(recognition_event::Column::Id)
             .limit(batch_size)
+            .into_tuple::<EventTuple>()
             .all(&txn)
             .await?
             .into_iter()
