@@ -390,26 +390,28 @@ pub async fn post_many(
             now,
         ]));
         if transactions.len() == BULK_CHUNK {
-            insert_bulk(
-                db,
-                "points_transactions",
-                &TRANSACTION_COLUMNS,
-                &mut transactions,
-            )
-            .await?;
-            insert_bulk(db, "points_entries", &ENTRY_COLUMNS, &mut entries).await?;
+            insert_postings(db, &mut transactions, &mut entries).await?;
         }
     }
+    insert_postings(db, &mut transactions, &mut entries).await?;
+    apply_balances(db, org_id, &net, &guarded).await?;
+    Ok(written)
+}
+
+/// Writes the transaction rows gathered so far, then their entries (which reference them).
+async fn insert_postings(
+    db: &impl ConnectionTrait,
+    transactions: &mut Vec<Value>,
+    entries: &mut Vec<Value>,
+) -> AppResult<()> {
     insert_bulk(
         db,
         "points_transactions",
         &TRANSACTION_COLUMNS,
-        &mut transactions,
+        transactions,
     )
     .await?;
-    insert_bulk(db, "points_entries", &ENTRY_COLUMNS, &mut entries).await?;
-    apply_balances(db, org_id, &net, &guarded).await?;
-    Ok(written)
+    insert_bulk(db, "points_entries", &ENTRY_COLUMNS, entries).await
 }
 
 /// Rows per bulk statement: bounds the size of the one JSON parameter.
