@@ -56,18 +56,15 @@ pub async fn build_state(
         (0, _) => 1,
         (n, _) => n,
     };
-    let queue = crate::db::connect_queue(
+    let queue = crate::advocacy::recorder::open_queue(
+        &db,
         &config.database_url,
         config.database.sqlite_synchronous == crate::config::SqliteSync::Full,
-        &db,
     )
     .await?;
-    if let Some(queue) = &queue {
-        crate::advocacy::recorder::align_queue(&db, queue).await?;
-    }
     crate::db::spawn_checkpointer(
         &db,
-        queue.as_ref(),
+        queue.connection(),
         &config.database_url,
         &background.tracker,
         background.drain.clone(),

@@ -298,11 +298,12 @@ async fn checkpoint(
     Ok(())
 }
 
-/// On SQLite, the click queue's own database: a file beside the main one (`<file>.queue`), so
-/// that a redirect's append never waits for a fold, which writes the main file for longer.
-/// One connection, WAL, the same durability setting as the main file; the folder reads it by
-/// attaching it to the main connection. `None` on PostgreSQL, where the queue is a table of
-/// the main database.
+/// A SQLite click queue table of its own: the main connection itself for an in-memory
+/// database, or the queue file beside the main one (`<file>.queue`) that earlier versions of
+/// Chorus wrote (SQLite files now queue clicks in the click log, see
+/// [`crate::advocacy::clicklog`]). One connection, WAL, the same durability setting as the
+/// main file; the folder reads it by attaching it to the main connection. `None` on
+/// PostgreSQL, where the queue is a table of the main database.
 pub async fn connect_queue(
     url: &str,
     sqlite_full_sync: bool,
@@ -339,6 +340,21 @@ pub async fn connect_queue(
             anyhow::anyhow!("cannot write the SQLite database {path} (click queue): {e}")
         })?;
     Ok(Some(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)))
+}
+
+/// The file of a SQLite database URL: `None` for another database, `Some(None)` for an
+/// in-memory SQLite database.
+pub fn sqlite_file(url: &str) -> anyhow::Result<Option<Option<std::path::PathBuf>>> {
+    if crate::config::db_kind_of(url)? != DbKind::Sqlite {
+        return Ok(None);
+    }
+    let file = SqliteConnectOptions::from_str(url)?
+        .get_filename()
+        .to_path_buf();
+    let name = file.display().to_string();
+    Ok(Some(
+        (!name.is_empty() && name != ":memory:").then_some(file),
+    ))
 }
 
 /// The SQLite click queue: ids only grow (`AUTOINCREMENT`), which the folder's watermark in the

@@ -548,8 +548,7 @@ async fn count(url: &str) -> anyhow::Result<()> {
     .await?;
     // Stored clicks: folded into the raw table, or still queued for the folder.
     let n = chorus::entities::click::Entity::find().count(&db).await?;
-    let queue = chorus::db::connect_queue(url, false, &db).await?;
-    let queued = chorus::advocacy::recorder::queued(&db, queue.as_ref()).await?;
+    let queued = chorus::advocacy::recorder::unfolded(&db, url).await?;
     println!("{}", n + queued);
     Ok(())
 }

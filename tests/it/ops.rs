@@ -21,6 +21,7 @@ use crate::advocacy::{CHROME, FIREFOX, click, opt_in, publish, share};
 both! {
     queued_clicks_left_unfolded_are_folded_once,
     concurrent_folds_count_each_click_once,
+    servers_sharing_a_database_count_each_click_once,
     retention_drops_old_raw_clicks_and_keeps_rollups,
     metrics_cover_every_family,
 }
@@ -344,7 +345,7 @@ async fn queued_clicks_left_unfolded_are_folded_once(app: TestApp) {
     // Written to the queue behind this server's back: it does not know they are there.
     let left = queued_clicks(&app, &code, 8, "left").await;
     let refs: Vec<&NewClick> = left.iter().collect();
-    recorder::enqueue(app.state.clicks.queue().unwrap_or(app.db()), &refs)
+    recorder::enqueue(app.db(), app.state.clicks.queue(), &refs)
         .await
         .expect("queue");
     let totals = app
@@ -370,15 +371,50 @@ async fn queued_clicks_left_unfolded_are_folded_once(app: TestApp) {
     app.stop().await;
 }
 
+/// Two servers on one database: on SQLite the first writes the click log and the second,
+/// finding it taken, queues in the queue file; on PostgreSQL both share the queue table. Every
+/// click either answered is counted once, also after both restart.
+async fn servers_sharing_a_database_count_each_click_once(app: TestApp) {
+    let (_, pat, code) = one_share(&app).await;
+    let second = app.sibling(Options::default()).await;
+    match (
+        app.backend,
+        app.state.clicks.queue(),
+        second.state.clicks.queue(),
+    ) {
+        (Backend::Sqlite, recorder::Queue::Log(_), recorder::Queue::Sqlite(_))
+        | (Backend::Postgres, recorder::Queue::Table, recorder::Queue::Table) => {}
+        (backend, _, _) => panic!("unexpected queues on {backend:?}"),
+    }
+    redirects(&app, &code, 4, "first").await;
+    redirects(&second, &code, 3, "second").await;
+    second.stop().await;
+    let query = window(2);
+    assert_eq!(my_totals(&app, &pat, &query).await["human_clicks"], 7);
+    assert_eq!(raw_clicks(app.db()).await, 7);
+
+    app.stop().await;
+    let app = app.sibling(Options::default()).await;
+    assert!(
+        app.backend == Backend::Postgres
+            || matches!(app.state.clicks.queue(), recorder::Queue::Log(_)),
+        "a restarted server takes the log again"
+    );
+    redirects(&app, &code, 2, "again").await;
+    assert_eq!(my_totals(&app, &pat, &query).await["human_clicks"], 9);
+    assert_eq!(raw_clicks(app.db()).await, 9, "nothing folded twice");
+    app.stop().await;
+}
+
 /// Folds racing over one queue (several servers on PostgreSQL; the settle of a read and the
 /// background folder on SQLite) take disjoint chunks: the rollups count every click once.
 async fn concurrent_folds_count_each_click_once(app: TestApp) {
     let (_, pat, code) = one_share(&app).await;
     let clicks = queued_clicks(&app, &code, 600, "race").await;
-    let queue = app.state.clicks.queue().cloned();
+    let queue = app.state.clicks.queue().clone();
     for chunk in clicks.chunks(50) {
         let refs: Vec<&NewClick> = chunk.iter().collect();
-        recorder::enqueue(queue.as_ref().unwrap_or(app.db()), &refs)
+        recorder::enqueue(app.db(), &queue, &refs)
             .await
             .expect("queue");
     }
@@ -387,7 +423,7 @@ async fn concurrent_folds_count_each_click_once(app: TestApp) {
         tokio::spawn(async move {
             let mut total = 0;
             loop {
-                let n = recorder::fold(&db, queue.as_ref(), 37, i % 2 == 0)
+                let n = recorder::fold(&db, &queue, 37, i % 2 == 0)
                     .await
                     .expect("fold");
                 total += n;

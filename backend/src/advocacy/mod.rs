@@ -3,6 +3,7 @@
 
 pub mod campaigns;
 pub mod classify;
+pub mod clicklog;
 pub mod consent;
 pub mod emv;
 pub mod integrations;

@@ -42,7 +42,10 @@ use uuid::Uuid;
 
 use crate::bulk::{Kind, insert_text_rows, json_value, stamp};
 
-use super::classify::ClickClass;
+use super::{
+    classify::ClickClass,
+    clicklog::{self, ClickLog},
+};
 use crate::metrics::Metrics;
 
 /// A click with the share's dimensions copied in, so the rollup needs no lookup.
@@ -83,11 +86,36 @@ pub struct RecorderSettings {
 /// say) when it has nothing of its own to fold.
 const SWEEP: Duration = Duration::from_secs(1);
 
+/// Where a server's clicks wait for the folder.
+#[derive(Clone)]
+pub enum Queue {
+    /// A SQLite database file: the click log beside it ([`super::clicklog`]).
+    Log(Arc<ClickLog>),
+    /// A SQLite database of its own holding a `click_queue` table: the main connection itself
+    /// for an in-memory database (which no second connection can open), or a queue file left
+    /// by an earlier version of Chorus, folded at start.
+    Sqlite(DatabaseConnection),
+    /// PostgreSQL: the `click_queue` table of the main database, shared by every server.
+    Table,
+}
+
+impl Queue {
+    /// The queue's own SQLite connection, if it has one.
+    pub fn connection(&self) -> Option<&DatabaseConnection> {
+        match self {
+            Self::Sqlite(conn) => Some(conn),
+            Self::Log(_) | Self::Table => None,
+        }
+    }
+}
+
+/// `click_fold_state` rows: how far a SQLite queue table, and how far the click log, is folded.
+const QUEUE_STATE: i64 = 1;
+const LOG_STATE: i64 = 2;
+
 struct Shared {
     db: DatabaseConnection,
-    /// SQLite: the queue's own database (see [`crate::db::connect_queue`]); PostgreSQL: none,
-    /// the queue is a table of `db`.
-    queue: Option<DatabaseConnection>,
+    queue: Queue,
     metrics: Arc<Metrics>,
     settings: RecorderSettings,
     /// Batches this process has committed to the queue.
@@ -111,7 +139,7 @@ impl ClickRecorder {
     /// click is written and the queue is folded.
     pub fn start(
         db: DatabaseConnection,
-        queue: Option<DatabaseConnection>,
+        queue: Queue,
         metrics: Arc<Metrics>,
         settings: RecorderSettings,
         tracker: &tokio_util::task::TaskTracker,
@@ -156,10 +184,9 @@ impl ClickRecorder {
         wait.await.unwrap_or(false)
     }
 
-    /// Where this server queues clicks: the queue's own database on SQLite, `None` when the
-    /// queue is a table of the main database (PostgreSQL).
-    pub fn queue(&self) -> Option<&DatabaseConnection> {
-        self.shared.queue.as_ref()
+    /// Where this server queues clicks.
+    pub fn queue(&self) -> &Queue {
+        &self.shared.queue
     }
 
     /// Folds every click this server has acknowledged into the rollups, now (a no-op when the
@@ -199,7 +226,7 @@ impl Shared {
                 }
             }
             let clicks: Vec<&NewClick> = batch.iter().map(|p| &p.click).collect();
-            let ok = match enqueue(self.queue.as_ref().unwrap_or(&self.db), &clicks).await {
+            let ok = match enqueue(&self.db, &self.queue, &clicks).await {
                 Ok(()) => true,
                 Err(err) => {
                     tracing::warn!(error = %err, size = batch.len(), "click batch not stored");
@@ -271,6 +298,10 @@ impl Shared {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }
+        if let Queue::Log(log) = &self.queue {
+            // Every writer has stopped: the next server may take the log.
+            log.close();
+        }
     }
 
     /// Folds queued clicks until the queue is empty; answers how many.
@@ -280,7 +311,7 @@ impl Shared {
         let chunk = self.settings.fold_chunk.max(1);
         let mut total = 0;
         loop {
-            let n = fold(&self.db, self.queue.as_ref(), chunk, skip_locked).await?;
+            let n = fold(&self.db, &self.queue, chunk, skip_locked).await?;
             total += n;
             if n < chunk {
                 break;
@@ -308,19 +339,54 @@ const QUEUE_COLUMNS: [(&str, Kind); 12] = [
     ("class", Kind::Text),
 ];
 
-/// Appends clicks to the queue in one statement (its own transaction).
-pub async fn enqueue(db: &impl ConnectionTrait, clicks: &[&NewClick]) -> Result<(), DbErr> {
+/// Makes clicks durable in the queue: one append to the click log, or one statement (its own
+/// transaction) into a queue table. `db` is the main database.
+pub async fn enqueue(
+    db: &DatabaseConnection,
+    queue: &Queue,
+    clicks: &[&NewClick],
+) -> Result<(), DbErr> {
     if clicks.is_empty() {
         return Ok(());
     }
-    db.execute_raw(insert_text_rows(
-        db.get_database_backend(),
+    let conn = match queue {
+        Queue::Log(log) => return append(log, clicks).await,
+        Queue::Sqlite(conn) => conn,
+        Queue::Table => db,
+    };
+    conn.execute_raw(insert_text_rows(
+        conn.get_database_backend(),
         "click_queue",
         &QUEUE_COLUMNS,
         queue_rows(clicks)?,
     ))
     .await?;
     Ok(())
+}
+
+/// One write of the clicks' records to the log: on this task (a write the kernel buffers),
+/// or on a blocking thread when each append also waits for the device.
+async fn append(log: &Arc<ClickLog>, clicks: &[&NewClick]) -> Result<(), DbErr> {
+    let mut records = Vec::with_capacity(clicks.len() * 320);
+    for click in clicks {
+        clicklog::encode(&mut records, |buf| {
+            serde_json::to_writer(buf, &queue_row(click)).map_err(std::io::Error::other)
+        })
+        .map_err(log_error)?;
+    }
+    let written = if log.full_sync() {
+        let log = log.clone();
+        tokio::task::spawn_blocking(move || log.append(&records))
+            .await
+            .map_err(|e| DbErr::Custom(format!("click log writer: {e}")))?
+    } else {
+        log.append(&records)
+    };
+    written.map_err(log_error)
+}
+
+fn log_error(err: std::io::Error) -> DbErr {
+    DbErr::Custom(format!("click log: {err}"))
 }
 
 fn queue_columns() -> String {
@@ -341,27 +407,85 @@ fn queue_columns() -> String {
 /// a fold's cost is the database's, whatever the chunk size.
 pub async fn fold(
     db: &DatabaseConnection,
-    queue: Option<&DatabaseConnection>,
+    queue: &Queue,
     limit: usize,
     skip_locked: bool,
 ) -> Result<usize, DbErr> {
     match queue {
-        Some(queue) => fold_from(db, queue, limit).await,
-        None => fold_claimed(db, limit, skip_locked).await,
+        Queue::Log(log) => fold_log(db, log.dir(), limit).await,
+        Queue::Sqlite(queue) => fold_from(db, queue, limit).await,
+        Queue::Table => fold_claimed(db, limit, skip_locked).await,
     }
 }
 
-/// The highest queue id folded into `db` (SQLite, whose queue is a database of its own).
-async fn folded_through(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+/// How far `db` (SQLite) has folded a queue of its own: the highest queue id (`QUEUE_STATE`)
+/// or the click log position (`LOG_STATE`).
+async fn folded_through(db: &impl ConnectionTrait, state: i64) -> Result<i64, DbErr> {
     Ok(db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT folded_through FROM click_fold_state WHERE id = 1",
+        .query_one_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Sqlite,
+            "SELECT folded_through FROM click_fold_state WHERE id = ?",
+            [state.into()],
         ))
         .await?
         .map(|row| row.try_get::<i64>("", "folded_through"))
         .transpose()?
         .unwrap_or(0))
+}
+
+async fn set_folded_through(db: &impl ConnectionTrait, state: i64, to: i64) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Sqlite,
+        "INSERT INTO click_fold_state (id, folded_through) VALUES (?, ?) \
+         ON CONFLICT (id) DO UPDATE SET folded_through = excluded.folded_through",
+        [state.into(), to.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// A fold from the click log (SQLite): the records after the folded position are stored with
+/// the new position in one transaction of `db`; then the segments behind it are deleted. The
+/// transaction holds SQLite's one connection from reading the position to the commit, so two
+/// folds cannot take the same records.
+async fn fold_log(
+    db: &DatabaseConnection,
+    dir: &std::path::Path,
+    limit: usize,
+) -> Result<usize, DbErr> {
+    let txn = db.begin().await?;
+    let from = u64::try_from(folded_through(&txn, LOG_STATE).await?).unwrap_or(0);
+    let chunk = clicklog::read(dir, from, limit).map_err(log_error)?;
+    if chunk.count == 0 {
+        txn.rollback().await?;
+        return Ok(0);
+    }
+    store_rows(&txn, chunk.rows).await?;
+    set_folded_through(
+        &txn,
+        LOG_STATE,
+        i64::try_from(chunk.next).unwrap_or(i64::MAX),
+    )
+    .await?;
+    txn.commit().await?;
+    if let Err(err) = clicklog::remove_before(dir, chunk.next) {
+        // Only space: the next fold removes them.
+        tracing::warn!(error = %err, "folded click log segments not removed");
+    }
+    Ok(chunk.count)
+}
+
+/// SQLite: stores click rows (one JSON array of queue rows) in the caller's transaction.
+async fn store_rows(txn: &impl ConnectionTrait, rows: String) -> Result<(), DbErr> {
+    txn.execute_unprepared(SQLITE_SCRATCH).await?;
+    txn.execute_raw(insert_text_rows(
+        DatabaseBackend::Sqlite,
+        "temp.fold_chunk",
+        &QUEUE_COLUMNS,
+        rows,
+    ))
+    .await?;
+    store_scratch(txn).await
 }
 
 /// Where the main SQLite connection reads the queue: the queue's file attached as `queue`, or
@@ -426,7 +550,7 @@ async fn fold_from(
 ) -> Result<usize, DbErr> {
     let schema = attach_queue(db, queue).await?;
     let txn = db.begin().await?;
-    let through = folded_through(&txn).await?;
+    let through = folded_through(&txn, QUEUE_STATE).await?;
     txn.execute_unprepared(SQLITE_SCRATCH).await?;
     let columns = queue_columns();
     txn.execute_raw(Statement::from_sql_and_values(
@@ -460,13 +584,7 @@ async fn fold_from(
         return Ok(0);
     }
     store_scratch(&txn).await?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        DatabaseBackend::Sqlite,
-        "INSERT INTO click_fold_state (id, folded_through) VALUES (1, ?) \
-         ON CONFLICT (id) DO UPDATE SET folded_through = excluded.folded_through",
-        [last.into()],
-    ))
-    .await?;
+    set_folded_through(&txn, QUEUE_STATE, last).await?;
     txn.commit().await?;
     queue
         .execute_raw(Statement::from_sql_and_values(
@@ -558,15 +676,7 @@ pub async fn write_batch(db: &DatabaseConnection, clicks: &[&NewClick]) -> Resul
         return Ok(());
     }
     let txn = db.begin().await?;
-    txn.execute_unprepared(SQLITE_SCRATCH).await?;
-    txn.execute_raw(insert_text_rows(
-        backend,
-        "temp.fold_chunk",
-        &QUEUE_COLUMNS,
-        rows,
-    ))
-    .await?;
-    store_scratch(&txn).await?;
+    store_rows(&txn, rows).await?;
     txn.commit().await
 }
 
@@ -597,26 +707,26 @@ fn store_with(backend: DatabaseBackend, source: &str) -> String {
 /// The queue's rows for `clicks` as one JSON array of arrays (what [`insert_rows`] reads),
 /// serialised straight from the clicks.
 fn queue_rows(clicks: &[&NewClick]) -> Result<String, DbErr> {
-    let rows: Vec<_> = clicks
-        .iter()
-        .map(|c| {
-            (
-                c.org_id,
-                c.share_id,
-                c.post_id,
-                c.campaign_id,
-                c.team_id,
-                c.user_id,
-                &c.network,
-                stamp(c.clicked_at),
-                super::day_of(c.clicked_at),
-                &c.visitor_hash,
-                &c.referrer_host,
-                c.class.as_str(),
-            )
-        })
-        .collect();
+    let rows: Vec<_> = clicks.iter().map(|c| queue_row(c)).collect();
     serde_json::to_string(&rows).map_err(|e| DbErr::Custom(format!("click rows: {e}")))
+}
+
+/// One click's queue row ([`QUEUE_COLUMNS`]).
+fn queue_row(c: &NewClick) -> impl serde::Serialize + '_ {
+    (
+        c.org_id,
+        c.share_id,
+        c.post_id,
+        c.campaign_id,
+        c.team_id,
+        c.user_id,
+        &c.network,
+        stamp(c.clicked_at),
+        super::day_of(c.clicked_at),
+        &c.visitor_hash,
+        &c.referrer_host,
+        c.class.as_str(),
+    )
 }
 
 /// `INSERT INTO clicks … SELECT … FROM <chunk>`.
@@ -717,41 +827,16 @@ fn rollup_inserts(backend: DatabaseBackend, daily: &str) -> [String; 4] {
     ]
 }
 
-/// Makes the queue's ids continue above the main database's watermark (a queue file that was
-/// lost or replaced would otherwise number clicks from 1 again, below the watermark).
-pub async fn align_queue(db: &DatabaseConnection, queue: &DatabaseConnection) -> Result<(), DbErr> {
-    let through = folded_through(db).await?;
-    let backend = queue.get_database_backend();
-    queue
-        .execute_raw(Statement::from_sql_and_values(
-            backend,
-            "UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'click_queue'",
-            [through.into()],
-        ))
-        .await?;
-    queue
-        .execute_raw(Statement::from_sql_and_values(
-            backend,
-            "INSERT INTO sqlite_sequence (name, seq) SELECT 'click_queue', ? \
-             WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'click_queue')",
-            [through.into()],
-        ))
-        .await?;
-    Ok(())
-}
-
 /// Clicks stored but not yet folded into the rollups.
-pub async fn queued(
-    db: &DatabaseConnection,
-    queue: Option<&DatabaseConnection>,
-) -> Result<u64, DbErr> {
+pub async fn queued(db: &DatabaseConnection, queue: &Queue) -> Result<u64, DbErr> {
     let (conn, sql, values): (&DatabaseConnection, &str, Vec<sea_orm::Value>) = match queue {
-        Some(queue) => (
+        Queue::Log(log) => return log_pending(db, log.dir()).await,
+        Queue::Sqlite(queue) => (
             queue,
             "SELECT COUNT(*) AS n FROM click_queue WHERE id > ?",
-            vec![folded_through(db).await?.into()],
+            vec![folded_through(db, QUEUE_STATE).await?.into()],
         ),
-        None => (db, "SELECT COUNT(*) AS n FROM click_queue", vec![]),
+        Queue::Table => (db, "SELECT COUNT(*) AS n FROM click_queue", vec![]),
     };
     let n = conn
         .query_one_raw(Statement::from_sql_and_values(
@@ -764,6 +849,100 @@ pub async fn queued(
         .transpose()?
         .unwrap_or(0);
     Ok(u64::try_from(n).unwrap_or(0))
+}
+
+async fn log_pending(db: &DatabaseConnection, dir: &std::path::Path) -> Result<u64, DbErr> {
+    let from = u64::try_from(folded_through(db, LOG_STATE).await?).unwrap_or(0);
+    clicklog::pending(dir, from).map_err(log_error)
+}
+
+/// Clicks stored but not yet folded, read without opening the queue for writing (while a
+/// server runs, say): the click log of a SQLite file, or the queue table.
+pub async fn unfolded(db: &DatabaseConnection, url: &str) -> anyhow::Result<u64> {
+    Ok(match crate::db::sqlite_file(url)? {
+        Some(Some(file)) => log_pending(db, &clicklog::dir_of(&file)).await?,
+        _ => queued(db, &Queue::Table).await?,
+    })
+}
+
+/// Opens where this server queues clicks (see [`Queue`]). On a SQLite file the click log; a
+/// second server on the same file (the log is taken) queues in the queue file
+/// (`<file>.queue`) instead, which the first folds at its next start. Clicks an earlier version
+/// of Chorus left in that file are folded before the log is opened.
+pub async fn open_queue(
+    db: &DatabaseConnection,
+    url: &str,
+    full_sync: bool,
+) -> anyhow::Result<Queue> {
+    let file = match crate::db::sqlite_file(url)? {
+        None => return Ok(Queue::Table),
+        Some(None) => {
+            let conn = crate::db::connect_queue(url, full_sync, db).await?;
+            return Ok(conn.map_or(Queue::Table, Queue::Sqlite));
+        }
+        Some(Some(file)) => file,
+    };
+    let mut queue_file = file.as_os_str().to_owned();
+    queue_file.push(".queue");
+    if std::path::Path::new(&queue_file).exists() {
+        let queue = queue_file_of(db, url, full_sync).await?;
+        let mut folded = 0;
+        loop {
+            let n = fold_from(db, &queue, 5000).await?;
+            folded += n;
+            if n == 0 {
+                break;
+            }
+        }
+        if folded > 0 {
+            tracing::info!(
+                clicks = folded,
+                "folded the clicks left in the click queue file"
+            );
+        }
+        queue.close_by_ref().await?;
+    }
+    let dir = clicklog::dir_of(&file);
+    let folded = u64::try_from(folded_through(db, LOG_STATE).await?).unwrap_or(0);
+    match ClickLog::open(&dir, full_sync, folded) {
+        Ok(log) => Ok(Queue::Log(Arc::new(log))),
+        Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
+            tracing::warn!(log = %dir.display(), "another server writes this database's click log; this one queues clicks in the queue file");
+            Ok(Queue::Sqlite(queue_file_of(db, url, full_sync).await?))
+        }
+        Err(err) => Err(anyhow::anyhow!(
+            "cannot write the SQLite database's click log {}: {err}",
+            dir.display()
+        )),
+    }
+}
+
+/// The queue file of a SQLite database, its ids continuing above what the main file folded (a
+/// queue file that was removed or replaced would otherwise number clicks from 1 again, below
+/// the watermark).
+async fn queue_file_of(
+    db: &DatabaseConnection,
+    url: &str,
+    full_sync: bool,
+) -> anyhow::Result<DatabaseConnection> {
+    let queue = crate::db::connect_queue(url, full_sync, db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no click queue file for {url}"))?;
+    let through = folded_through(db, QUEUE_STATE).await?;
+    for sql in [
+        "UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'click_queue'",
+        "INSERT INTO sqlite_sequence (name, seq) SELECT 'click_queue', ? \
+         WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'click_queue')",
+    ] {
+        queue
+            .execute_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Sqlite,
+                sql,
+                [through.into()],
+            ))
+            .await?;
+    }
+    Ok(queue)
 }
 
 /// Recomputes an organisation's share totals and daily series (organisation and teams) from
