@@ -311,7 +311,7 @@ fn walk_segment(
         Err(err) => return Err(err),
     };
     file.seek(SeekFrom::Start(offset))?;
-    let mut reader = BufReader::with_capacity(256 * 1024, file);
+    let mut reader = BufReader::with_capacity(64 * 1024, file);
     let mut position = offset;
     let mut header = [0; HEADER];
     let mut payload = Vec::with_capacity(512);
