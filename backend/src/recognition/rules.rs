@@ -40,7 +40,7 @@ use crate::{
     bulk,
     entities::{
         campaign, processor_lease, recognition_event, reward_rule, reward_rule_version, rule_award,
-        user, user_role,
+        rule_cap_usage, user, user_role,
     },
     error::{AppError, AppResult, Problem, Validator},
     http::extract::{Admin, AppJson, AppPath},
@@ -507,9 +507,7 @@ impl Engine {
             }
         }
         for run in runs {
-            let mut needed: HashMap<(Uuid, String), i64> = HashMap::new();
-            let mut people: HashSet<Uuid> = HashSet::new();
-            let mut span: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+            let mut needed: HashSet<(Uuid, String)> = HashSet::new();
             for event in events.iter().filter(|e| {
                 e.kind == run.document.trigger.event_kind() && e.occurred_at >= run.starts_at
             }) {
@@ -518,46 +516,46 @@ impl Engine {
                         continue;
                     }
                     let period = kind.period(event.occurred_at);
-                    if self.has_usage(run.rule_id, event.user_id, &period.key) {
-                        continue;
+                    if !self.has_usage(run.rule_id, event.user_id, &period.key) {
+                        needed.insert((event.user_id, period.key));
                     }
-                    span = Some(match span {
-                        None => (period.start, period.end),
-                        Some((lo, hi)) => (lo.min(period.start), hi.max(period.end)),
-                    });
-                    people.insert(event.user_id);
-                    needed.insert((event.user_id, period.key), 0);
                 }
             }
-            let Some((lo, hi)) = span else { continue };
-            let people: Vec<Uuid> = people.into_iter().collect();
+            if needed.is_empty() {
+                continue;
+            }
+            let people: Vec<Uuid> = needed
+                .iter()
+                .map(|(person, _)| *person)
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            let periods: Vec<String> = needed
+                .iter()
+                .map(|(_, key)| key.clone())
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
             for chunk in people.chunks(1000) {
-                let rows: Vec<(Uuid, DateTime<Utc>, i64)> = rule_award::Entity::find_in(org_id)
+                let rows: Vec<(Uuid, String, i64)> = rule_cap_usage::Entity::find_in(org_id)
                     .select_only()
-                    .column(rule_award::Column::RecipientId)
-                    .column(rule_award::Column::OccurredAt)
-                    .column(rule_award::Column::Points)
-                    .filter(rule_award::Column::RuleId.eq(run.rule_id))
-                    .filter(rule_award::Column::RecipientId.is_in(chunk.to_vec()))
-                    .filter(rule_award::Column::OccurredAt.gte(lo))
-                    .filter(rule_award::Column::OccurredAt.lt(hi))
-                    .filter(rule_award::Column::Points.gt(0))
+                    .column(rule_cap_usage::Column::RecipientId)
+                    .column(rule_cap_usage::Column::Period)
+                    .column(rule_cap_usage::Column::Points)
+                    .filter(rule_cap_usage::Column::RuleId.eq(run.rule_id))
+                    .filter(rule_cap_usage::Column::Period.is_in(periods.iter().cloned()))
+                    .filter(rule_cap_usage::Column::RecipientId.is_in(chunk.iter().copied()))
                     .into_tuple()
                     .all(db)
                     .await?;
-                for (recipient, at, points) in rows {
-                    for (label, kind) in CAP_PERIODS {
-                        if cap_of(&run.document.caps, label).is_none() {
-                            continue;
-                        }
-                        if let Some(sum) = needed.get_mut(&(recipient, kind.period(at).key)) {
-                            *sum += points;
-                        }
+                for (recipient, period, points) in rows {
+                    if let Some(key) = needed.take(&(recipient, period)) {
+                        self.usage.insert((run.rule_id, key.0, key.1), points);
                     }
                 }
             }
-            for ((recipient, key), used) in needed {
-                self.usage.insert((run.rule_id, recipient, key), used);
+            for (recipient, key) in needed {
+                self.usage.insert((run.rule_id, recipient, key), 0);
             }
         }
         Ok(())
@@ -738,30 +736,38 @@ async fn apply(
         .iter()
         .map(|r| r.document.trigger.event_kind())
         .collect();
-    // Naming the rule lets the lookup use the (organisation, rule, event, recipient) key
-    // instead of reading every award of the organisation; only events a rule reacts to can
-    // have its awards, so each rule is asked about those events only.
+    // Awards already written for these events: the (organisation, rule, occurred_at, event,
+    // recipient) key answers them for each rule and the times of the events it reacts to
+    // (an award's time is its event's), near the end of the index where evaluation writes.
     let mut done: HashSet<(Uuid, Uuid, Uuid)> = HashSet::new();
     for run in &runs {
-        let ids: Vec<Uuid> = events
+        let matching: HashSet<Uuid> = events
             .iter()
             .filter(|e| {
                 e.kind == run.document.trigger.event_kind() && e.occurred_at >= run.starts_at
             })
             .map(|e| e.id)
             .collect();
-        for chunk in ids.chunks(ID_CHUNK) {
+        let mut times: Vec<DateTime<Utc>> = events
+            .iter()
+            .filter(|e| matching.contains(&e.id))
+            .map(|e| e.occurred_at)
+            .collect();
+        times.dedup();
+        for chunk in times.chunks(ID_CHUNK) {
+            let rows: Vec<(Uuid, Uuid)> = rule_award::Entity::find_in(org_id)
+                .select_only()
+                .column(rule_award::Column::EventId)
+                .column(rule_award::Column::RecipientId)
+                .filter(rule_award::Column::RuleId.eq(run.rule_id))
+                .filter(rule_award::Column::OccurredAt.is_in(chunk.iter().copied()))
+                .into_tuple()
+                .all(db)
+                .await?;
             done.extend(
-                rule_award::Entity::find_in(org_id)
-                    .select_only()
-                    .column(rule_award::Column::RuleId)
-                    .column(rule_award::Column::EventId)
-                    .column(rule_award::Column::RecipientId)
-                    .filter(rule_award::Column::RuleId.eq(run.rule_id))
-                    .filter(rule_award::Column::EventId.is_in(chunk.iter().copied()))
-                    .into_tuple::<(Uuid, Uuid, Uuid)>()
-                    .all(db)
-                    .await?,
+                rows.into_iter()
+                    .filter(|(event, _)| matching.contains(event))
+                    .map(|(event, recipient)| (run.rule_id, event, recipient)),
             );
         }
     }
@@ -769,6 +775,7 @@ async fn apply(
     let (mut written, mut total) = (0u64, 0i64);
     let mut postings: Vec<Posting> = Vec::new();
     let mut awards: Vec<AwardRow> = Vec::new();
+    let mut usage: HashMap<(Uuid, String, Uuid), i64> = HashMap::new();
     for event in events {
         if !kinds.contains(event.kind.as_str()) {
             continue;
@@ -786,6 +793,15 @@ async fn apply(
             done.insert((run.rule_id, event.id, event.user_id));
             let mut transaction_id = None;
             if decision.points > 0 {
+                for (_, kind) in CAP_PERIODS {
+                    *usage
+                        .entry((
+                            run.rule_id,
+                            kind.period(event.occurred_at).key,
+                            decision.recipient,
+                        ))
+                        .or_insert(0) += decision.points;
+                }
                 let mut explain = decision.explain;
                 explain["rule_id"] = json!(run.rule_id);
                 explain["rule_version"] = json!(run.version);
@@ -815,9 +831,15 @@ async fn apply(
                     Posting::transfer(
                         org_id,
                         tx::RULE_AWARD,
+                        // Keyed by rule, version, event and recipient; the event's time
+                        // before its id orders the keys as evaluation writes them.
                         format!(
-                            "rule:{}:{}:{}:{}",
-                            run.rule_id, run.version, event.id, decision.recipient
+                            "rule:{}:{}:{}:{}:{}",
+                            run.rule_id,
+                            run.version,
+                            event.occurred_at.format("%Y%m%dT%H%M%S%.6fZ"),
+                            event.id,
+                            decision.recipient
                         ),
                         issuance,
                         earned,
@@ -875,8 +897,41 @@ async fn apply(
         }
     }
     ledger::insert_bulk(db, "rule_awards", &AWARD_COLUMNS, &mut rows).await?;
+    add_usage(db, org_id, usage).await?;
     Ok((written, total))
 }
+
+/// Adds a batch's awarded points to the cap counters (one upsert per chunk of counters).
+async fn add_usage(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    usage: HashMap<(Uuid, String, Uuid), i64>,
+) -> AppResult<()> {
+    let rows: Vec<Value> = usage
+        .into_iter()
+        .map(|((rule, period, recipient), points)| json!([org_id, rule, period, recipient, points]))
+        .collect();
+    for chunk in rows.chunks(ledger::BULK_CHUNK) {
+        db.execute_raw(bulk::insert_rows(
+            db.get_database_backend(),
+            "rule_cap_usage",
+            &USAGE_COLUMNS,
+            "ON CONFLICT (org_id, rule_id, period, recipient_id) \
+             DO UPDATE SET points = rule_cap_usage.points + excluded.points",
+            chunk,
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+const USAGE_COLUMNS: [(&str, bulk::Kind); 5] = [
+    ("org_id", bulk::Kind::Uuid),
+    ("rule_id", bulk::Kind::Uuid),
+    ("period", bulk::Kind::Text),
+    ("recipient_id", bulk::Kind::Uuid),
+    ("points", bulk::Kind::Int),
+];
 
 /// Ids per `IN (…)` list: far below the bound-parameter limits of SQLite and PostgreSQL.
 const ID_CHUNK: usize = 5000;
