@@ -20,8 +20,8 @@ use std::collections::{HashMap, HashSet};
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -482,8 +482,9 @@ impl Engine {
             .contains_key(&(rule, recipient, period.to_owned()))
     }
 
-    /// Loads, with one query per rule, the cap usage of every (rule, recipient, period) that
-    /// `events` need and that is not known yet, and what budgeted rules spent so far, so that
+    /// Loads from the cap counters (`rule_cap_usage`), with one query per rule and 1,000
+    /// recipients, the cap usage of every (rule, recipient, period) that `events` need and that
+    /// is not known yet, and what budgeted rules spent so far, so that
     /// deciding a batch asks the database nothing more. Usage and spending a rule has in the
     /// database are only ever written by the holder of the evaluation lease, so what is loaded
     /// stays true while it is held.
@@ -736,9 +737,11 @@ async fn apply(
         .iter()
         .map(|r| r.document.trigger.event_kind())
         .collect();
-    // Awards already written for these events: the (organisation, rule, occurred_at, event,
-    // recipient) key answers them for each rule and the times of the events it reacts to
-    // (an award's time is its event's), near the end of the index where evaluation writes.
+    // Awards already written for these events, found with the (organisation, rule,
+    // occurred_at, event, recipient) key (an award's time is its event's): first the awards of
+    // the rule within the batch's time span, near the end of the index where evaluation writes
+    // (usually none: the events are new); only when that span holds many more awards than
+    // the batch has events (late events among new ones) are the events' own times looked up.
     let mut done: HashSet<(Uuid, Uuid, Uuid)> = HashSet::new();
     for run in &runs {
         let matching: HashSet<Uuid> = events
@@ -753,23 +756,46 @@ async fn apply(
             .filter(|e| matching.contains(&e.id))
             .map(|e| e.occurred_at)
             .collect();
+        times.sort_unstable();
         times.dedup();
-        for chunk in times.chunks(ID_CHUNK) {
-            let rows: Vec<(Uuid, Uuid)> = rule_award::Entity::find_in(org_id)
-                .select_only()
-                .column(rule_award::Column::EventId)
-                .column(rule_award::Column::RecipientId)
-                .filter(rule_award::Column::RuleId.eq(run.rule_id))
-                .filter(rule_award::Column::OccurredAt.is_in(chunk.iter().copied()))
-                .into_tuple()
-                .all(db)
-                .await?;
-            done.extend(
-                rows.into_iter()
-                    .filter(|(event, _)| matching.contains(event))
-                    .map(|(event, recipient)| (run.rule_id, event, recipient)),
-            );
-        }
+        let (Some(first), Some(last)) = (times.first(), times.last()) else {
+            continue;
+        };
+        let enough = matching.len() as u64 * 2 + 100;
+        let rows: Vec<(Uuid, Uuid)> = rule_award::Entity::find_in(org_id)
+            .select_only()
+            .column(rule_award::Column::EventId)
+            .column(rule_award::Column::RecipientId)
+            .filter(rule_award::Column::RuleId.eq(run.rule_id))
+            .filter(rule_award::Column::OccurredAt.between(*first, *last))
+            .limit(enough + 1)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let rows = if rows.len() as u64 <= enough {
+            rows
+        } else {
+            let mut rows = Vec::new();
+            for chunk in times.chunks(ID_CHUNK) {
+                rows.extend(
+                    rule_award::Entity::find_in(org_id)
+                        .select_only()
+                        .column(rule_award::Column::EventId)
+                        .column(rule_award::Column::RecipientId)
+                        .filter(rule_award::Column::RuleId.eq(run.rule_id))
+                        .filter(rule_award::Column::OccurredAt.is_in(chunk.iter().copied()))
+                        .into_tuple::<(Uuid, Uuid)>()
+                        .all(db)
+                        .await?,
+                );
+            }
+            rows
+        };
+        done.extend(
+            rows.into_iter()
+                .filter(|(event, _)| matching.contains(event))
+                .map(|(event, recipient)| (run.rule_id, event, recipient)),
+        );
     }
     org.engine.preload(db, &runs, org_id, events).await?;
     let (mut written, mut total) = (0u64, 0i64);
@@ -1166,6 +1192,57 @@ fn badge_candidates(events: &[Event]) -> Vec<Uuid> {
     people
 }
 
+/// Marks a batch of events processed: the first pending events in (time, id) order, up to
+/// `last`. On SQLite the batch transaction holds the write lock from its first statement (the
+/// lease renewal), so no event can have been written since the batch was read, and the pending
+/// events up to `last` are exactly the batch: they are marked in one pass over the pending
+/// index and the table, both in that order. On PostgreSQL other transactions may commit
+/// events meanwhile, so the batch is marked by id.
+async fn mark_processed(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    last: Option<(DateTime<Utc>, Uuid)>,
+) -> AppResult<()> {
+    let processed_at = Utc::now();
+    let mark = || {
+        recognition_event::Entity::update_many()
+            .col_expr(
+                recognition_event::Column::ProcessedAt,
+                Expr::value(processed_at),
+            )
+            .filter(recognition_event::Column::ProcessedAt.is_null())
+    };
+    if let (DbBackend::Sqlite, Some((at, id))) = (db.get_database_backend(), last) {
+        let marked = mark()
+            .filter(
+                sea_orm::Condition::any()
+                    .add(recognition_event::Column::OccurredAt.lt(at))
+                    .add(
+                        sea_orm::Condition::all()
+                            .add(recognition_event::Column::OccurredAt.eq(at))
+                            .add(recognition_event::Column::Id.lte(id)),
+                    ),
+            )
+            .exec(db)
+            .await?;
+        if marked.rows_affected != ids.len() as u64 {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "marked {} events processed for a batch of {}",
+                marked.rows_affected,
+                ids.len()
+            )));
+        }
+        return Ok(());
+    }
+    for chunk in ids.chunks(ID_CHUNK) {
+        mark()
+            .filter(recognition_event::Column::Id.is_in(chunk.to_vec()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
 async fn process_leased(
     db: &DatabaseConnection,
     holder: Uuid,
@@ -1193,6 +1270,7 @@ async fn process_leased(
             break;
         }
         let ids: Vec<Uuid> = batch.iter().map(|e| e.id).collect();
+        let last = batch.last().map(|e| (e.occurred_at, e.id));
         let mut by_org: Vec<(Uuid, Vec<Event>)> = Vec::new();
         for event in batch {
             match by_org.iter_mut().find(|(org, _)| *org == event.org_id) {
@@ -1211,18 +1289,7 @@ async fn process_leased(
             done.badges +=
                 badges::evaluate(&txn, org_id, Some(&badge_candidates(&list)), Utc::now()).await?;
         }
-        let processed_at = Utc::now();
-        for chunk in ids.chunks(ID_CHUNK) {
-            recognition_event::Entity::update_many()
-                .col_expr(
-                    recognition_event::Column::ProcessedAt,
-                    Expr::value(processed_at),
-                )
-                .filter(recognition_event::Column::Id.is_in(chunk.to_vec()))
-                .filter(recognition_event::Column::ProcessedAt.is_null())
-                .exec(&txn)
-                .await?;
-        }
+        mark_processed(&txn, &ids, last).await?;
         txn.commit().await?;
         done.events += ids.len() as u64;
     }
