@@ -26,7 +26,7 @@ trap cleanup EXIT
 
 echo "==> building the release benchmark tool"
 cargo build --release --locked -q -p chorus-tests --bin chorus-rules-bench
-tool="$root/target/release/chorus-rules-bench"
+tool="${CARGO_TARGET_DIR:-$root/target}/release/chorus-rules-bench"
 
 declare -A urls
 urls[sqlite]="sqlite://$work/chorus.db?mode=rwc"

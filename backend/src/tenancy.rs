@@ -78,6 +78,7 @@ org_scoped! {
     reward_rule => Some(reward_rule::Column::Id),
     reward_rule_version => Some(reward_rule_version::Column::Id),
     rule_award => Some(rule_award::Column::Id),
+    rule_cap_usage => None,
     thanks => Some(thanks::Column::Id),
     thanks_reaction => None,
     recognition_preference => None,

@@ -18,6 +18,8 @@ mod m20261122_000007_click_partitions;
 mod m20261122_000008_pending_events_index;
 mod m20261122_000009_click_queue;
 mod m20261122_000010_reach_team_daily;
+mod m20261203_000011_rule_cap_usage;
+mod m20261203_000012_events_in_time_order;
 
 pub struct Migrator;
 
@@ -35,6 +37,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_pending_events_index::Migration),
             Box::new(m20261122_000009_click_queue::Migration),
             Box::new(m20261122_000010_reach_team_daily::Migration),
+            Box::new(m20261203_000011_rule_cap_usage::Migration),
+            Box::new(m20261203_000012_events_in_time_order::Migration),
         ]
     }
 }

@@ -27,6 +27,7 @@ both! {
     shares_write_events_for_rules with manual_rules(),
     allowance_policies_cover_team_subtrees with manual_rules(),
     batch_size_does_not_change_awards with manual_rules(),
+    a_run_killed_mid_batch_awards_nothing_twice with manual_rules(),
     concurrent_rule_processors_respect_caps with Options::with(json!({
         "jobs": { "rules": "off", "badges": "off" },
         "database": { "max_connections": 10 },
@@ -1478,6 +1479,7 @@ async fn concurrent_rule_processors_respect_caps(app: TestApp) {
         "one award row per event, capped ones with zero"
     );
     assert_consistent(&app, &admin).await;
+    assert_usage_matches_awards(&app, org).await;
     sibling.stop().await;
 }
 
@@ -1630,6 +1632,7 @@ async fn batch_size_does_not_change_awards(app: TestApp) {
             "the wallets hold what was awarded"
         );
         assert_consistent(&app, admin).await;
+        assert_usage_matches_awards(&app, admin.org_id).await;
     }
     assert_eq!(outcomes[0], outcomes[1]);
     let limited = |by: &str| {
@@ -1648,5 +1651,170 @@ async fn batch_size_does_not_change_awards(app: TestApp) {
     assert!(
         outcomes[0].iter().any(|o| o.4 == 0) && outcomes[0].iter().any(|o| o.4 > 0),
         "awards and zero attempts both happen"
+    );
+}
+
+/// The cap counters (what caps read) hold exactly the points of the organisation's awards, per
+/// rule, recipient and calendar day, week and month.
+async fn assert_usage_matches_awards(app: &TestApp, org: Uuid) {
+    use chorus::{
+        entities::{rule_award, rule_cap_usage},
+        recognition::PeriodKind,
+    };
+    let mut expected = std::collections::BTreeMap::new();
+    for award in rule_award::Entity::find()
+        .filter(rule_award::Column::OrgId.eq(org))
+        .filter(rule_award::Column::Points.gt(0))
+        .all(app.db())
+        .await
+        .expect("awards")
+    {
+        for kind in [PeriodKind::Day, PeriodKind::Week, PeriodKind::Month] {
+            *expected
+                .entry((
+                    award.rule_id,
+                    kind.period(award.occurred_at).key,
+                    award.recipient_id,
+                ))
+                .or_insert(0) += award.points;
+        }
+    }
+    let stored: std::collections::BTreeMap<_, _> = rule_cap_usage::Entity::find()
+        .filter(rule_cap_usage::Column::OrgId.eq(org))
+        .all(app.db())
+        .await
+        .expect("usage")
+        .into_iter()
+        .map(|u| ((u.rule_id, u.period, u.recipient_id), u.points))
+        .collect();
+    assert!(!expected.is_empty(), "something was awarded");
+    assert_eq!(stored, expected, "cap counters equal the awards");
+}
+
+/// A server killed in the middle of an evaluation (its batch transaction never commits) leaves
+/// nothing half-written: once its lease has expired, the next run evaluates every event
+/// exactly once, and awards exactly what an uninterrupted run awards for the same events.
+async fn a_run_killed_mid_batch_awards_nothing_twice(app: TestApp) {
+    use chorus::entities::{processor_lease, rule_award};
+    use chrono::Duration;
+    let base = chrono::Utc::now() - Duration::hours(30);
+    let mut orgs = Vec::new();
+    for (name, domain) in [("Killed", "killed.test"), ("Quiet", "quiet.test")] {
+        let admin = app.org_admin(name, &format!("admin@{domain}")).await;
+        let mut people = Vec::new();
+        for i in 0..3 {
+            people.push(
+                app.person(admin.org_id, &format!("p{i}@{domain}"), &[], None)
+                    .await
+                    .user_id,
+            );
+        }
+        let rule = ok(
+            &app,
+            &admin,
+            "/api/v1/admin/rules",
+            json!({ "name": "Engagement", "document": {
+                "trigger": "engagement_reported",
+                "award": { "mode": "per_unit", "points": 2, "ceiling": 30 },
+                "caps": { "day": 400, "week": 700 },
+            } }),
+        )
+        .await;
+        ok(
+            &app,
+            &admin,
+            &format!(
+                "/api/v1/admin/rules/{}/activate",
+                rule["id"].as_str().expect("id")
+            ),
+            json!({ "starts_at": base - Duration::hours(1) }),
+        )
+        .await;
+        orgs.push((admin, people));
+    }
+    let emit_all = |org: Uuid, people: Vec<Uuid>| {
+        let db = app.db().clone();
+        async move {
+            let txn = db.begin().await.expect("txn");
+            for n in 0..600i64 {
+                events::emit(
+                    &txn,
+                    NewEvent {
+                        org_id: org,
+                        kind: events::kind::ENGAGEMENT_REPORTED,
+                        user_id: people[(n % 3) as usize],
+                        team_id: None,
+                        dedupe_key: format!("killed:{n}"),
+                        units: 1 + (n * 5) % 11,
+                        payload: json!({}),
+                        // Written out of time order, as late reports are.
+                        occurred_at: base + Duration::seconds((n * 7919) % 600 * 173),
+                    },
+                )
+                .await
+                .expect("emit");
+            }
+            txn.commit().await.expect("commit");
+        }
+    };
+    let (killed, quiet) = (orgs[0].0.org_id, orgs[1].0.org_id);
+    emit_all(killed, orgs[0].1.clone()).await;
+    for wait_ms in [5u64, 40, 120] {
+        let db = app.db().clone();
+        let run =
+            tokio::spawn(async move { chorus::recognition::rules::process_batched(&db, 40).await });
+        tokio::time::sleep(std::time::Duration::from_millis(wait_ms)).await;
+        run.abort();
+        let _ = run.await;
+        // The dead server's lease expires.
+        processor_lease::Entity::update_many()
+            .col_expr(
+                processor_lease::Column::ExpiresAt,
+                sea_orm::sea_query::Expr::value(chrono::Utc::now() - Duration::seconds(1)),
+            )
+            .exec(app.db())
+            .await
+            .expect("expire");
+    }
+    let rest = chorus::recognition::rules::process_batched(app.db(), 40)
+        .await
+        .expect("process");
+    assert!(!rest.busy);
+    emit_all(quiet, orgs[1].1.clone()).await;
+    chorus::recognition::rules::process_batched(app.db(), 40)
+        .await
+        .expect("process");
+
+    let mut outcomes = Vec::new();
+    for (admin, people) in &orgs {
+        let rows = rule_award::Entity::find()
+            .filter(rule_award::Column::OrgId.eq(admin.org_id))
+            .all(app.db())
+            .await
+            .expect("awards");
+        assert_eq!(rows.len(), 600, "one award row per event");
+        let mut outcome: Vec<_> = rows
+            .into_iter()
+            .map(|a| {
+                (
+                    a.occurred_at,
+                    people
+                        .iter()
+                        .position(|p| *p == a.recipient_id)
+                        .expect("person"),
+                    a.points,
+                    a.limited_by,
+                )
+            })
+            .collect();
+        outcome.sort();
+        outcomes.push(outcome);
+        assert_consistent(&app, admin).await;
+        assert_usage_matches_awards(&app, admin.org_id).await;
+    }
+    assert_eq!(outcomes[0], outcomes[1], "the killed runs changed nothing");
+    assert!(
+        outcomes[0].iter().any(|o| o.3.is_some()),
+        "caps limit some awards"
     );
 }

@@ -38,6 +38,7 @@ pub mod reward;
 pub mod reward_rule;
 pub mod reward_rule_version;
 pub mod rule_award;
+pub mod rule_cap_usage;
 pub mod share;
 pub mod share_reach;
 pub mod spot_award;

@@ -20,8 +20,8 @@ use std::collections::{HashMap, HashSet};
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -40,7 +40,7 @@ use crate::{
     bulk,
     entities::{
         campaign, processor_lease, recognition_event, reward_rule, reward_rule_version, rule_award,
-        user, user_role,
+        rule_cap_usage, user, user_role,
     },
     error::{AppError, AppResult, Problem, Validator},
     http::extract::{Admin, AppJson, AppPath},
@@ -482,8 +482,9 @@ impl Engine {
             .contains_key(&(rule, recipient, period.to_owned()))
     }
 
-    /// Loads, with one query per rule, the cap usage of every (rule, recipient, period) that
-    /// `events` need and that is not known yet, and what budgeted rules spent so far, so that
+    /// Loads from the cap counters (`rule_cap_usage`), with one query per rule and 1,000
+    /// recipients, the cap usage of every (rule, recipient, period) that `events` need and that
+    /// is not known yet, and what budgeted rules spent so far, so that
     /// deciding a batch asks the database nothing more. Usage and spending a rule has in the
     /// database are only ever written by the holder of the evaluation lease, so what is loaded
     /// stays true while it is held.
@@ -507,9 +508,7 @@ impl Engine {
             }
         }
         for run in runs {
-            let mut needed: HashMap<(Uuid, String), i64> = HashMap::new();
-            let mut people: HashSet<Uuid> = HashSet::new();
-            let mut span: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+            let mut needed: HashSet<(Uuid, String)> = HashSet::new();
             for event in events.iter().filter(|e| {
                 e.kind == run.document.trigger.event_kind() && e.occurred_at >= run.starts_at
             }) {
@@ -518,46 +517,46 @@ impl Engine {
                         continue;
                     }
                     let period = kind.period(event.occurred_at);
-                    if self.has_usage(run.rule_id, event.user_id, &period.key) {
-                        continue;
+                    if !self.has_usage(run.rule_id, event.user_id, &period.key) {
+                        needed.insert((event.user_id, period.key));
                     }
-                    span = Some(match span {
-                        None => (period.start, period.end),
-                        Some((lo, hi)) => (lo.min(period.start), hi.max(period.end)),
-                    });
-                    people.insert(event.user_id);
-                    needed.insert((event.user_id, period.key), 0);
                 }
             }
-            let Some((lo, hi)) = span else { continue };
-            let people: Vec<Uuid> = people.into_iter().collect();
+            if needed.is_empty() {
+                continue;
+            }
+            let people: Vec<Uuid> = needed
+                .iter()
+                .map(|(person, _)| *person)
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            let periods: Vec<String> = needed
+                .iter()
+                .map(|(_, key)| key.clone())
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
             for chunk in people.chunks(1000) {
-                let rows: Vec<(Uuid, DateTime<Utc>, i64)> = rule_award::Entity::find_in(org_id)
+                let rows: Vec<(Uuid, String, i64)> = rule_cap_usage::Entity::find_in(org_id)
                     .select_only()
-                    .column(rule_award::Column::RecipientId)
-                    .column(rule_award::Column::OccurredAt)
-                    .column(rule_award::Column::Points)
-                    .filter(rule_award::Column::RuleId.eq(run.rule_id))
-                    .filter(rule_award::Column::RecipientId.is_in(chunk.to_vec()))
-                    .filter(rule_award::Column::OccurredAt.gte(lo))
-                    .filter(rule_award::Column::OccurredAt.lt(hi))
-                    .filter(rule_award::Column::Points.gt(0))
+                    .column(rule_cap_usage::Column::RecipientId)
+                    .column(rule_cap_usage::Column::Period)
+                    .column(rule_cap_usage::Column::Points)
+                    .filter(rule_cap_usage::Column::RuleId.eq(run.rule_id))
+                    .filter(rule_cap_usage::Column::Period.is_in(periods.iter().cloned()))
+                    .filter(rule_cap_usage::Column::RecipientId.is_in(chunk.iter().copied()))
                     .into_tuple()
                     .all(db)
                     .await?;
-                for (recipient, at, points) in rows {
-                    for (label, kind) in CAP_PERIODS {
-                        if cap_of(&run.document.caps, label).is_none() {
-                            continue;
-                        }
-                        if let Some(sum) = needed.get_mut(&(recipient, kind.period(at).key)) {
-                            *sum += points;
-                        }
+                for (recipient, period, points) in rows {
+                    if let Some(key) = needed.take(&(recipient, period)) {
+                        self.usage.insert((run.rule_id, key.0, key.1), points);
                     }
                 }
             }
-            for ((recipient, key), used) in needed {
-                self.usage.insert((run.rule_id, recipient, key), used);
+            for (recipient, key) in needed {
+                self.usage.insert((run.rule_id, recipient, key), 0);
             }
         }
         Ok(())
@@ -738,37 +737,71 @@ async fn apply(
         .iter()
         .map(|r| r.document.trigger.event_kind())
         .collect();
-    // Naming the rule lets the lookup use the (organisation, rule, event, recipient) key
-    // instead of reading every award of the organisation; only events a rule reacts to can
-    // have its awards, so each rule is asked about those events only.
+    // Awards already written for these events, found with the (organisation, rule,
+    // occurred_at, event, recipient) key (an award's time is its event's): first the awards of
+    // the rule within the batch's time span, near the end of the index where evaluation writes
+    // (usually none: the events are new); only when that span holds many more awards than
+    // the batch has events (late events among new ones) are the events' own times looked up.
     let mut done: HashSet<(Uuid, Uuid, Uuid)> = HashSet::new();
     for run in &runs {
-        let ids: Vec<Uuid> = events
+        let matching: HashSet<Uuid> = events
             .iter()
             .filter(|e| {
                 e.kind == run.document.trigger.event_kind() && e.occurred_at >= run.starts_at
             })
             .map(|e| e.id)
             .collect();
-        for chunk in ids.chunks(ID_CHUNK) {
-            done.extend(
-                rule_award::Entity::find_in(org_id)
-                    .select_only()
-                    .column(rule_award::Column::RuleId)
-                    .column(rule_award::Column::EventId)
-                    .column(rule_award::Column::RecipientId)
-                    .filter(rule_award::Column::RuleId.eq(run.rule_id))
-                    .filter(rule_award::Column::EventId.is_in(chunk.iter().copied()))
-                    .into_tuple::<(Uuid, Uuid, Uuid)>()
-                    .all(db)
-                    .await?,
-            );
-        }
+        let mut times: Vec<DateTime<Utc>> = events
+            .iter()
+            .filter(|e| matching.contains(&e.id))
+            .map(|e| e.occurred_at)
+            .collect();
+        times.sort_unstable();
+        times.dedup();
+        let (Some(first), Some(last)) = (times.first(), times.last()) else {
+            continue;
+        };
+        let enough = matching.len() as u64 * 2 + 100;
+        let rows: Vec<(Uuid, Uuid)> = rule_award::Entity::find_in(org_id)
+            .select_only()
+            .column(rule_award::Column::EventId)
+            .column(rule_award::Column::RecipientId)
+            .filter(rule_award::Column::RuleId.eq(run.rule_id))
+            .filter(rule_award::Column::OccurredAt.between(*first, *last))
+            .limit(enough + 1)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let rows = if rows.len() as u64 <= enough {
+            rows
+        } else {
+            let mut rows = Vec::new();
+            for chunk in times.chunks(ID_CHUNK) {
+                rows.extend(
+                    rule_award::Entity::find_in(org_id)
+                        .select_only()
+                        .column(rule_award::Column::EventId)
+                        .column(rule_award::Column::RecipientId)
+                        .filter(rule_award::Column::RuleId.eq(run.rule_id))
+                        .filter(rule_award::Column::OccurredAt.is_in(chunk.iter().copied()))
+                        .into_tuple::<(Uuid, Uuid)>()
+                        .all(db)
+                        .await?,
+                );
+            }
+            rows
+        };
+        done.extend(
+            rows.into_iter()
+                .filter(|(event, _)| matching.contains(event))
+                .map(|(event, recipient)| (run.rule_id, event, recipient)),
+        );
     }
     org.engine.preload(db, &runs, org_id, events).await?;
     let (mut written, mut total) = (0u64, 0i64);
     let mut postings: Vec<Posting> = Vec::new();
     let mut awards: Vec<AwardRow> = Vec::new();
+    let mut usage: HashMap<(Uuid, String, Uuid), i64> = HashMap::new();
     for event in events {
         if !kinds.contains(event.kind.as_str()) {
             continue;
@@ -786,6 +819,15 @@ async fn apply(
             done.insert((run.rule_id, event.id, event.user_id));
             let mut transaction_id = None;
             if decision.points > 0 {
+                for (_, kind) in CAP_PERIODS {
+                    *usage
+                        .entry((
+                            run.rule_id,
+                            kind.period(event.occurred_at).key,
+                            decision.recipient,
+                        ))
+                        .or_insert(0) += decision.points;
+                }
                 let mut explain = decision.explain;
                 explain["rule_id"] = json!(run.rule_id);
                 explain["rule_version"] = json!(run.version);
@@ -815,9 +857,15 @@ async fn apply(
                     Posting::transfer(
                         org_id,
                         tx::RULE_AWARD,
+                        // Keyed by rule, version, event and recipient; the event's time
+                        // before its id orders the keys as evaluation writes them.
                         format!(
-                            "rule:{}:{}:{}:{}",
-                            run.rule_id, run.version, event.id, decision.recipient
+                            "rule:{}:{}:{}:{}:{}",
+                            run.rule_id,
+                            run.version,
+                            event.occurred_at.format("%Y%m%dT%H%M%S%.6fZ"),
+                            event.id,
+                            decision.recipient
                         ),
                         issuance,
                         earned,
@@ -875,8 +923,41 @@ async fn apply(
         }
     }
     ledger::insert_bulk(db, "rule_awards", &AWARD_COLUMNS, &mut rows).await?;
+    add_usage(db, org_id, usage).await?;
     Ok((written, total))
 }
+
+/// Adds a batch's awarded points to the cap counters (one upsert per chunk of counters).
+async fn add_usage(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    usage: HashMap<(Uuid, String, Uuid), i64>,
+) -> AppResult<()> {
+    let rows: Vec<Value> = usage
+        .into_iter()
+        .map(|((rule, period, recipient), points)| json!([org_id, rule, period, recipient, points]))
+        .collect();
+    for chunk in rows.chunks(ledger::BULK_CHUNK) {
+        db.execute_raw(bulk::insert_rows(
+            db.get_database_backend(),
+            "rule_cap_usage",
+            &USAGE_COLUMNS,
+            "ON CONFLICT (org_id, rule_id, period, recipient_id) \
+             DO UPDATE SET points = rule_cap_usage.points + excluded.points",
+            chunk,
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+const USAGE_COLUMNS: [(&str, bulk::Kind); 5] = [
+    ("org_id", bulk::Kind::Uuid),
+    ("rule_id", bulk::Kind::Uuid),
+    ("period", bulk::Kind::Text),
+    ("recipient_id", bulk::Kind::Uuid),
+    ("points", bulk::Kind::Int),
+];
 
 /// Ids per `IN (…)` list: far below the bound-parameter limits of SQLite and PostgreSQL.
 const ID_CHUNK: usize = 5000;
@@ -1111,6 +1192,57 @@ fn badge_candidates(events: &[Event]) -> Vec<Uuid> {
     people
 }
 
+/// Marks a batch of events processed: the first pending events in (time, id) order, up to
+/// `last`. On SQLite the batch transaction holds the write lock from its first statement (the
+/// lease renewal), so no event can have been written since the batch was read, and the pending
+/// events up to `last` are exactly the batch: they are marked in one pass over the pending
+/// index and the table, both in that order. On PostgreSQL other transactions may commit
+/// events meanwhile, so the batch is marked by id.
+async fn mark_processed(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    last: Option<(DateTime<Utc>, Uuid)>,
+) -> AppResult<()> {
+    let processed_at = Utc::now();
+    let mark = || {
+        recognition_event::Entity::update_many()
+            .col_expr(
+                recognition_event::Column::ProcessedAt,
+                Expr::value(processed_at),
+            )
+            .filter(recognition_event::Column::ProcessedAt.is_null())
+    };
+    if let (DbBackend::Sqlite, Some((at, id))) = (db.get_database_backend(), last) {
+        let marked = mark()
+            .filter(
+                sea_orm::Condition::any()
+                    .add(recognition_event::Column::OccurredAt.lt(at))
+                    .add(
+                        sea_orm::Condition::all()
+                            .add(recognition_event::Column::OccurredAt.eq(at))
+                            .add(recognition_event::Column::Id.lte(id)),
+                    ),
+            )
+            .exec(db)
+            .await?;
+        if marked.rows_affected != ids.len() as u64 {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "marked {} events processed for a batch of {}",
+                marked.rows_affected,
+                ids.len()
+            )));
+        }
+        return Ok(());
+    }
+    for chunk in ids.chunks(ID_CHUNK) {
+        mark()
+            .filter(recognition_event::Column::Id.is_in(chunk.to_vec()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
 async fn process_leased(
     db: &DatabaseConnection,
     holder: Uuid,
@@ -1138,6 +1270,7 @@ async fn process_leased(
             break;
         }
         let ids: Vec<Uuid> = batch.iter().map(|e| e.id).collect();
+        let last = batch.last().map(|e| (e.occurred_at, e.id));
         let mut by_org: Vec<(Uuid, Vec<Event>)> = Vec::new();
         for event in batch {
             match by_org.iter_mut().find(|(org, _)| *org == event.org_id) {
@@ -1156,18 +1289,7 @@ async fn process_leased(
             done.badges +=
                 badges::evaluate(&txn, org_id, Some(&badge_candidates(&list)), Utc::now()).await?;
         }
-        let processed_at = Utc::now();
-        for chunk in ids.chunks(ID_CHUNK) {
-            recognition_event::Entity::update_many()
-                .col_expr(
-                    recognition_event::Column::ProcessedAt,
-                    Expr::value(processed_at),
-                )
-                .filter(recognition_event::Column::Id.is_in(chunk.to_vec()))
-                .filter(recognition_event::Column::ProcessedAt.is_null())
-                .exec(&txn)
-                .await?;
-        }
+        mark_processed(&txn, &ids, last).await?;
         txn.commit().await?;
         done.events += ids.len() as u64;
     }
