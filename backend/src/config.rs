@@ -283,7 +283,7 @@ fn defaults() -> serde_json::Value {
             "similar_share_warning": 3,
             "click_batch_max": 512,
             "click_writers": 0,
-            "fold_chunk": 5000,
+            "fold_chunk": 1000,
             "fold_interval_ms": 250,
             "link_cache_secs": 10,
             "max_window_days": 400,
