@@ -69,20 +69,20 @@ pub fn insert_text_rows(
     )
 }
 
-/// [`insert_rows`] for wide rows: on PostgreSQL the array is parsed once into `jsonb`, where
-/// `json` would scan a row's text again for each column read from it.
-pub fn insert_wide_rows(
+/// [`insert_text_rows`] for wide rows: on PostgreSQL the array is parsed once into `jsonb`,
+/// where `json` would scan a row's text again for each column read from it.
+pub fn insert_wide_text_rows(
     backend: DatabaseBackend,
     table: &str,
     columns: &[(&str, Kind)],
-    rows: &[Json],
+    rows: String,
 ) -> Statement {
     statement(
         backend,
         table,
         columns,
         "",
-        array(rows),
+        rows,
         "jsonb_array_elements($1::jsonb)",
     )
 }

@@ -357,6 +357,27 @@ pub fn sqlite_file(url: &str) -> anyhow::Result<Option<Option<std::path::PathBuf
     ))
 }
 
+/// A second connection to a SQLite file, for a job that reads while the pool's one connection
+/// writes: in WAL mode a reader sees the last commit and neither waits for the writer nor
+/// makes it wait. It is made read-only (`query_only`). `None` for PostgreSQL, whose pool has
+/// many connections already, and for an in-memory SQLite database, which another connection
+/// would not see.
+pub async fn sqlite_reader(url: &str) -> anyhow::Result<Option<DatabaseConnection>> {
+    let Some(Some(_)) = sqlite_file(url)? else {
+        return Ok(None);
+    };
+    let options = wal(SqliteConnectOptions::from_str(url)?, false)
+        .create_if_missing(false)
+        .pragma("query_only", "true")
+        .pragma("cache_size", "-16384");
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .connect_with(options)
+        .await?;
+    Ok(Some(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)))
+}
+
 /// The SQLite click queue: ids only grow (`AUTOINCREMENT`), which the folder's watermark in the
 /// main file relies on.
 const QUEUE_TABLE: &str = "CREATE TABLE IF NOT EXISTS click_queue (\

@@ -20,6 +20,7 @@ mod m20261122_000009_click_queue;
 mod m20261122_000010_reach_team_daily;
 mod m20261203_000011_rule_cap_usage;
 mod m20261203_000012_events_in_time_order;
+mod m20261203_000013_lean_rule_writes;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000010_reach_team_daily::Migration),
             Box::new(m20261203_000011_rule_cap_usage::Migration),
             Box::new(m20261203_000012_events_in_time_order::Migration),
+            Box::new(m20261203_000013_lean_rule_writes::Migration),
         ]
     }
 }

@@ -273,6 +273,15 @@ impl TestApp {
         &self.state.db
     }
 
+    /// The connection the `rules` job reads with: a second connection to a SQLite file, else
+    /// the pool.
+    pub async fn rules_reader(&self) -> sea_orm::DatabaseConnection {
+        chorus::db::sqlite_reader(&self.db_url)
+            .await
+            .expect("reader")
+            .unwrap_or_else(|| self.db().clone())
+    }
+
     /// The `/metrics` text of this server.
     pub async fn metrics(&self) -> String {
         self.client

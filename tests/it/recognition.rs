@@ -1452,9 +1452,9 @@ async fn concurrent_rule_processors_respect_caps(app: TestApp) {
     let sibling = app.sibling(manual_rules()).await;
     let mut runs = Vec::new();
     for server in [&app, &sibling, &app, &sibling] {
-        let db = server.db().clone();
+        let (db, reader) = (server.db().clone(), server.rules_reader().await);
         runs.push(tokio::spawn(async move {
-            chorus::recognition::rules::process_batched(&db, 500).await
+            chorus::recognition::rules::process_batched(&db, &reader, 500).await
         }));
     }
     let mut evaluated = 0;
@@ -1571,12 +1571,13 @@ async fn batch_size_does_not_change_awards(app: TestApp) {
     };
     let ids = |i: usize| -> Vec<Uuid> { orgs[i].1.iter().map(|p| p.user_id).collect() };
     emit_all(orgs[0].0.org_id, ids(0)).await;
-    let one = chorus::recognition::rules::process_batched(app.db(), 1)
+    let reader = app.rules_reader().await;
+    let one = chorus::recognition::rules::process_batched(app.db(), &reader, 1)
         .await
         .expect("process");
     assert_eq!(one.events, 90);
     emit_all(orgs[1].0.org_id, ids(1)).await;
-    let all = chorus::recognition::rules::process_batched(app.db(), 10_000)
+    let all = chorus::recognition::rules::process_batched(app.db(), &reader, 10_000)
         .await
         .expect("process");
     assert_eq!(all.events, 90);
@@ -1759,10 +1760,12 @@ async fn a_run_killed_mid_batch_awards_nothing_twice(app: TestApp) {
     };
     let (killed, quiet) = (orgs[0].0.org_id, orgs[1].0.org_id);
     emit_all(killed, orgs[0].1.clone()).await;
+    let reader = app.rules_reader().await;
     for wait_ms in [5u64, 40, 120] {
-        let db = app.db().clone();
-        let run =
-            tokio::spawn(async move { chorus::recognition::rules::process_batched(&db, 40).await });
+        let (db, reader) = (app.db().clone(), reader.clone());
+        let run = tokio::spawn(async move {
+            chorus::recognition::rules::process_batched(&db, &reader, 40).await
+        });
         tokio::time::sleep(std::time::Duration::from_millis(wait_ms)).await;
         run.abort();
         let _ = run.await;
@@ -1776,12 +1779,12 @@ async fn a_run_killed_mid_batch_awards_nothing_twice(app: TestApp) {
             .await
             .expect("expire");
     }
-    let rest = chorus::recognition::rules::process_batched(app.db(), 40)
+    let rest = chorus::recognition::rules::process_batched(app.db(), &reader, 40)
         .await
         .expect("process");
     assert!(!rest.busy);
     emit_all(quiet, orgs[1].1.clone()).await;
-    chorus::recognition::rules::process_batched(app.db(), 40)
+    chorus::recognition::rules::process_batched(app.db(), &reader, 40)
         .await
         .expect("process");
 

@@ -33,7 +33,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    bulk::{Kind, insert_wide_rows, stamp},
+    bulk::{Kind, array, insert_wide_text_rows, stamp},
     entities::{points_account, points_entry, points_transaction},
     error::{AppError, AppResult},
     tenancy::OrgScoped,
@@ -317,20 +317,28 @@ pub async fn post(db: &impl ConnectionTrait, posting: Posting) -> AppResult<Post
 /// widest row written here.
 const INSERT_CHUNK: usize = 2000;
 
-/// Writes many transactions at once, in the caller's database transaction: one multi-row
-/// insert per table and one balance update per account (net of all the postings), in account
-/// order. Every posting is checked as in [`post`], guarded accounts still cannot go below zero
-/// (the whole batch fails with `insufficient_balance`), and the idempotency keys must be new: a
-/// key that was already used fails the whole batch instead of being skipped, so callers use it
-/// for postings they know to be new (the rule engine, which skips events it already rewarded).
-pub async fn post_many(
+/// Many transactions checked and turned into the rows that record them, to be written at once
+/// with [`Prepared::write`]. Preparing reads the accounts but writes nothing, so a batch can be
+/// prepared while an earlier one is still being written.
+pub struct Prepared {
+    org_id: Uuid,
+    /// The transactions' ids, in the postings' order.
+    pub ids: Vec<Uuid>,
+    /// (transaction rows, entry rows) of one multi-row insert each, as JSON array texts.
+    chunks: Vec<(String, String)>,
+    /// Net change per account, in account order.
+    net: BTreeMap<Uuid, i64>,
+    /// Whether each account must stay at or above zero.
+    guarded: HashMap<Uuid, bool>,
+}
+
+/// Prepares many transactions to be written at once (see [`Prepared::write`]). Every posting is
+/// checked as in [`post`]; the accounts must be the organisation's.
+pub async fn prepare_many(
     db: &impl ConnectionTrait,
     org_id: Uuid,
     postings: Vec<Posting>,
-) -> AppResult<Vec<Uuid>> {
-    if postings.is_empty() {
-        return Ok(Vec::new());
-    }
+) -> AppResult<Prepared> {
     let mut net: BTreeMap<Uuid, i64> = BTreeMap::new();
     for posting in &postings {
         validate(&posting.legs)
@@ -369,49 +377,61 @@ pub async fn post_many(
         )));
     }
     let now = stamp(Utc::now());
-    let mut transactions = Vec::with_capacity(postings.len().min(BULK_CHUNK));
-    let mut entries = Vec::with_capacity(postings.len().min(BULK_CHUNK) * 2);
+    let mut chunks = Vec::new();
     let mut written = Vec::with_capacity(postings.len());
-    for posting in postings {
-        let id = Uuid::now_v7();
-        written.push(id);
-        for (account, amount) in &posting.legs {
-            entries.push(json!([Uuid::now_v7(), org_id, id, account, amount, now]));
+    for part in postings.chunks(BULK_CHUNK) {
+        let mut transactions = Vec::with_capacity(part.len());
+        let mut entries = Vec::with_capacity(part.len() * 2);
+        for posting in part {
+            let id = Uuid::now_v7();
+            written.push(id);
+            for (account, amount) in &posting.legs {
+                entries.push(json!([Uuid::now_v7(), org_id, id, account, amount, now]));
+            }
+            transactions.push(json!([
+                id,
+                org_id,
+                posting.kind,
+                posting.idempotency_key,
+                posting.actor_id,
+                posting.reason,
+                posting.explain.to_string(),
+                posting.reverses,
+                now,
+            ]));
         }
-        transactions.push(json!([
-            id,
-            org_id,
-            posting.kind,
-            posting.idempotency_key,
-            posting.actor_id,
-            posting.reason,
-            posting.explain.to_string(),
-            posting.reverses,
-            now,
-        ]));
-        if transactions.len() == BULK_CHUNK {
-            insert_postings(db, &mut transactions, &mut entries).await?;
-        }
+        chunks.push((array(&transactions), array(&entries)));
     }
-    insert_postings(db, &mut transactions, &mut entries).await?;
-    apply_balances(db, org_id, &net, &guarded).await?;
-    Ok(written)
+    Ok(Prepared {
+        org_id,
+        ids: written,
+        chunks,
+        net,
+        guarded,
+    })
 }
 
-/// Writes the transaction rows gathered so far, then their entries (which reference them).
-async fn insert_postings(
-    db: &impl ConnectionTrait,
-    transactions: &mut Vec<Value>,
-    entries: &mut Vec<Value>,
-) -> AppResult<()> {
-    insert_bulk(
-        db,
-        "points_transactions",
-        &TRANSACTION_COLUMNS,
-        transactions,
-    )
-    .await?;
-    insert_bulk(db, "points_entries", &ENTRY_COLUMNS, entries).await
+impl Prepared {
+    /// Writes the prepared transactions in the caller's database transaction: one multi-row
+    /// insert per table (per [`BULK_CHUNK`] transactions) and one balance update per account
+    /// (net of all the postings), in account order. Guarded accounts still cannot go below zero
+    /// (the whole batch fails with `insufficient_balance`), and the idempotency keys must be
+    /// new: a key that was already used fails the whole batch instead of being skipped, so
+    /// callers use it for postings they know to be new (the rule engine, which skips events it
+    /// already rewarded).
+    pub async fn write(self, db: &impl ConnectionTrait) -> AppResult<()> {
+        for (transactions, entries) in self.chunks {
+            insert_text(
+                db,
+                "points_transactions",
+                &TRANSACTION_COLUMNS,
+                transactions,
+            )
+            .await?;
+            insert_text(db, "points_entries", &ENTRY_COLUMNS, entries).await?;
+        }
+        apply_balances(db, self.org_id, &self.net, &self.guarded).await
+    }
 }
 
 /// Rows per bulk statement: bounds the size of the one JSON parameter.
@@ -438,24 +458,24 @@ const ENTRY_COLUMNS: [(&str, Kind); 6] = [
     ("created_at", Kind::Time),
 ];
 
-/// Inserts `rows` (JSON arrays in `columns` order) with one statement and empties the list.
-pub async fn insert_bulk(
+/// Inserts the rows of a JSON array text (each row an array in `columns` order) with one
+/// statement.
+pub async fn insert_text(
     db: &impl ConnectionTrait,
     table: &str,
     columns: &[(&str, Kind)],
-    rows: &mut Vec<Value>,
+    rows: String,
 ) -> AppResult<()> {
-    if rows.is_empty() {
+    if rows == "[]" {
         return Ok(());
     }
-    db.execute_raw(insert_wide_rows(
+    db.execute_raw(insert_wide_text_rows(
         db.get_database_backend(),
         table,
         columns,
         rows,
     ))
     .await?;
-    rows.clear();
     Ok(())
 }
 

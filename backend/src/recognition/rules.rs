@@ -21,10 +21,11 @@ use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use tokio_util::task::AbortOnDropHandle;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -693,7 +694,6 @@ struct OrgRun {
     engine: Engine,
     issuance: Option<Uuid>,
     earned: HashMap<Uuid, Uuid>,
-    exhausted: HashSet<Uuid>,
 }
 
 impl OrgRun {
@@ -706,24 +706,83 @@ impl OrgRun {
             },
             issuance: None,
             earned: HashMap::new(),
-            exhausted: HashSet::new(),
         })
     }
 }
 
 /// Evaluates `events` (one organisation's, in order) under `runs` and writes the awards in
-/// the caller's transaction. Answers (awards written, points awarded).
-///
-/// The whole batch is decided in memory first (cap usage and budget spending are loaded once
-/// and carried from one event to the next, exactly as deciding the events one by one would),
-/// then written with a few multi-row statements per table.
+/// the caller's transaction. Answers (awards written, points awarded, rules whose budget ran
+/// out).
 async fn apply(
     db: &impl ConnectionTrait,
     org_id: Uuid,
     org: &mut OrgRun,
     only: Option<Uuid>,
     events: &[Event],
-) -> AppResult<(u64, i64)> {
+) -> AppResult<(u64, i64, HashSet<Uuid>)> {
+    let mut planned = plan(db, db, org_id, org, only, events).await?;
+    let done = (
+        planned.awards,
+        planned.points,
+        std::mem::take(&mut planned.exhausted),
+    );
+    planned.write(db).await?;
+    Ok(done)
+}
+
+/// The awards decided for one organisation's events, ready to write.
+struct OrgWrites {
+    awards: u64,
+    points: i64,
+    ledger: Option<ledger::Prepared>,
+    /// The award rows as JSON array texts, one multi-row insert each.
+    award_rows: Vec<String>,
+    usage: HashMap<(Uuid, String, Uuid), i64>,
+    /// Rules whose budget these awards exhaust.
+    exhausted: HashSet<Uuid>,
+    org_id: Uuid,
+}
+
+impl OrgWrites {
+    /// Writes the transactions, awards and cap counters in the caller's transaction.
+    async fn write(self, db: &impl ConnectionTrait) -> AppResult<()> {
+        if let Some(prepared) = self.ledger {
+            prepared.write(db).await?;
+        }
+        for rows in self.award_rows {
+            ledger::insert_text(db, "rule_awards", &AWARD_COLUMNS, rows).await?;
+        }
+        add_usage(db, self.org_id, self.usage).await
+    }
+}
+
+/// Decides `events` (one organisation's, in order) under the organisation's active rules (or
+/// `only` that one) and prepares the writes, reading with `db` but writing nothing, except an
+/// account a recipient did not have yet, which is created empty with `accounts`.
+///
+/// The whole batch is decided in memory (cap usage and budget spending are loaded once and
+/// carried from one event to the next, exactly as deciding the events one by one would), and
+/// written with a few multi-row statements per table. What is read — awards already written
+/// for these events, cap usage not carried in memory yet, accounts — cannot be changed by a
+/// batch being written meanwhile: that batch's events, awards and counters are other ones, or
+/// already in memory.
+async fn plan(
+    db: &impl ConnectionTrait,
+    accounts: &impl ConnectionTrait,
+    org_id: Uuid,
+    org: &mut OrgRun,
+    only: Option<Uuid>,
+    events: &[Event],
+) -> AppResult<OrgWrites> {
+    let mut planned = OrgWrites {
+        awards: 0,
+        points: 0,
+        ledger: None,
+        award_rows: Vec::new(),
+        usage: HashMap::new(),
+        exhausted: HashSet::new(),
+        org_id,
+    };
     let runs: Vec<RuleRun> = org
         .runs
         .iter()
@@ -731,7 +790,7 @@ async fn apply(
         .cloned()
         .collect();
     if runs.is_empty() || events.is_empty() {
-        return Ok((0, 0));
+        return Ok(planned);
     }
     let kinds: HashSet<&str> = runs
         .iter()
@@ -798,10 +857,9 @@ async fn apply(
         );
     }
     org.engine.preload(db, &runs, org_id, events).await?;
-    let (mut written, mut total) = (0u64, 0i64);
     let mut postings: Vec<Posting> = Vec::new();
     let mut awards: Vec<AwardRow> = Vec::new();
-    let mut usage: HashMap<(Uuid, String, Uuid), i64> = HashMap::new();
+    let usage = &mut planned.usage;
     for event in events {
         if !kinds.contains(event.kind.as_str()) {
             continue;
@@ -838,7 +896,9 @@ async fn apply(
                 let issuance = match org.issuance {
                     Some(id) => id,
                     None => {
-                        let id = ledger::org_account(db, org_id, kind::ISSUANCE).await?.id;
+                        let id = ledger::org_account(accounts, org_id, kind::ISSUANCE)
+                            .await?
+                            .id;
                         org.issuance = Some(id);
                         id
                     }
@@ -846,9 +906,10 @@ async fn apply(
                 let earned = match org.earned.get(&decision.recipient) {
                     Some(id) => *id,
                     None => {
-                        let id = ledger::account(db, org_id, kind::EARNED, decision.recipient, "")
-                            .await?
-                            .id;
+                        let id =
+                            ledger::account(accounts, org_id, kind::EARNED, decision.recipient, "")
+                                .await?
+                                .id;
                         org.earned.insert(decision.recipient, id);
                         id
                     }
@@ -888,43 +949,50 @@ async fn apply(
                 limited_by: decision.limited_by,
                 occurred_at: event.occurred_at,
             });
-            written += 1;
-            total += decision.points;
+            planned.awards += 1;
+            planned.points += decision.points;
             if decision.limited_by == Some("budget") {
-                org.exhausted.insert(run.rule_id);
+                planned.exhausted.insert(run.rule_id);
             }
         }
     }
     // One multi-row write per table (in chunks) for the whole batch; the awarded (rule, event,
     // recipient) keys were skipped above and the lease keeps anyone else from writing them
     // meanwhile.
-    let transactions = ledger::post_many(db, org_id, postings).await?;
+    let transactions = if postings.is_empty() {
+        Vec::new()
+    } else {
+        let prepared = ledger::prepare_many(db, org_id, postings).await?;
+        let ids = prepared.ids.clone();
+        planned.ledger = Some(prepared);
+        ids
+    };
     let now = bulk::stamp(Utc::now());
-    let mut rows = Vec::with_capacity(awards.len().min(ledger::BULK_CHUNK));
-    for award in awards {
-        let transaction = award.posting.and_then(|i| transactions.get(i).copied());
-        rows.push(json!([
-            Uuid::now_v7(),
-            org_id,
-            award.rule_id,
-            award.version,
-            award.event,
-            award.recipient,
-            award.team,
-            award.requested,
-            award.points,
-            award.limited_by,
-            transaction,
-            bulk::stamp(award.occurred_at),
-            now,
-        ]));
-        if rows.len() == ledger::BULK_CHUNK {
-            ledger::insert_bulk(db, "rule_awards", &AWARD_COLUMNS, &mut rows).await?;
-        }
+    for chunk in awards.chunks(ledger::BULK_CHUNK) {
+        let rows: Vec<Value> = chunk
+            .iter()
+            .map(|award| {
+                let transaction = award.posting.and_then(|i| transactions.get(i).copied());
+                json!([
+                    Uuid::now_v7(),
+                    org_id,
+                    award.rule_id,
+                    award.version,
+                    award.event,
+                    award.recipient,
+                    award.team,
+                    award.requested,
+                    award.points,
+                    award.limited_by,
+                    transaction,
+                    bulk::stamp(award.occurred_at),
+                    now,
+                ])
+            })
+            .collect();
+        planned.award_rows.push(bulk::array(&rows));
     }
-    ledger::insert_bulk(db, "rule_awards", &AWARD_COLUMNS, &mut rows).await?;
-    add_usage(db, org_id, usage).await?;
-    Ok((written, total))
+    Ok(planned)
 }
 
 /// Adds a batch's awarded points to the cap counters (one upsert per chunk of counters).
@@ -1120,7 +1188,12 @@ async fn release_lease(db: &DatabaseConnection, holder: Uuid) -> AppResult<()> {
 pub async fn run_job(state: &AppState) -> anyhow::Result<String> {
     state.clicks.settle().await?;
     let derived = events::derive_reach_milestones(&state.db).await?;
-    let done = process(&state.db).await?;
+    let reader = crate::db::sqlite_reader(&state.config.database_url).await?;
+    let done = process_with_reader(&state.db, reader.as_ref().unwrap_or(&state.db)).await;
+    if let Some(reader) = reader {
+        reader.close().await?;
+    }
+    let done = done?;
     if done.busy {
         return Ok(format!(
             "derived {derived} events; another server is evaluating"
@@ -1155,12 +1228,27 @@ pub struct Processed {
 /// (or two overlapping ticks) never evaluate at once: the in-memory cap and budget accounting
 /// is only valid while nobody else awards.
 pub async fn process(db: &DatabaseConnection) -> AppResult<Processed> {
-    process_batched(db, BATCH).await
+    process_batched(db, db, BATCH).await
 }
 
-/// [`process`] with `batch` events per database transaction; the outcome does not depend on
-/// the batch size.
-pub async fn process_batched(db: &DatabaseConnection, batch: u64) -> AppResult<Processed> {
+/// [`process`], reading the inbox and deciding with `reader`, a second connection to the same
+/// database, while the previous batch is written with `db`: with SQLite's one pooled
+/// connection, batch n+1 is then read and decided while batch n is being written (see
+/// [`crate::db::sqlite_reader`]). The outcome is the same.
+pub async fn process_with_reader(
+    db: &DatabaseConnection,
+    reader: &DatabaseConnection,
+) -> AppResult<Processed> {
+    process_batched(db, reader, BATCH).await
+}
+
+/// [`process_with_reader`] with `batch` events per database transaction; the outcome does not
+/// depend on the batch size.
+pub async fn process_batched(
+    db: &DatabaseConnection,
+    reader: &DatabaseConnection,
+    batch: u64,
+) -> AppResult<Processed> {
     let batch = batch.max(1);
     let holder = Uuid::now_v7();
     if !acquire_lease(db, holder).await? {
@@ -1169,7 +1257,7 @@ pub async fn process_batched(db: &DatabaseConnection, batch: u64) -> AppResult<P
             ..Processed::default()
         });
     }
-    let result = process_leased(db, holder, batch).await;
+    let result = process_leased(db, reader, holder, batch).await;
     let released = release_lease(db, holder).await;
     let done = result?;
     released?;
@@ -1194,14 +1282,14 @@ fn badge_candidates(events: &[Event]) -> Vec<Uuid> {
 
 /// Marks a batch of events processed: the first pending events in (time, id) order, up to
 /// `last`. On SQLite the batch transaction holds the write lock from its first statement (the
-/// lease renewal), so no event can have been written since the batch was read, and the pending
-/// events up to `last` are exactly the batch: they are marked in one pass over the pending
-/// index and the table, both in that order. On PostgreSQL other transactions may commit
-/// events meanwhile, so the batch is marked by id.
+/// lease renewal) and has checked that the pending events up to `last` are as many as the
+/// batch, so they are exactly the batch: they are marked in one pass over the pending index
+/// and the table, both in that order. On PostgreSQL other transactions may commit events
+/// meanwhile, so the batch is marked by id.
 async fn mark_processed(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
-    last: Option<(DateTime<Utc>, Uuid)>,
+    (at, id): (DateTime<Utc>, Uuid),
 ) -> AppResult<()> {
     let processed_at = Utc::now();
     let mark = || {
@@ -1212,19 +1300,8 @@ async fn mark_processed(
             )
             .filter(recognition_event::Column::ProcessedAt.is_null())
     };
-    if let (DbBackend::Sqlite, Some((at, id))) = (db.get_database_backend(), last) {
-        let marked = mark()
-            .filter(
-                sea_orm::Condition::any()
-                    .add(recognition_event::Column::OccurredAt.lt(at))
-                    .add(
-                        sea_orm::Condition::all()
-                            .add(recognition_event::Column::OccurredAt.eq(at))
-                            .add(recognition_event::Column::Id.lte(id)),
-                    ),
-            )
-            .exec(db)
-            .await?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        let marked = mark().filter(up_to_event(at, id)).exec(db).await?;
         if marked.rows_affected != ids.len() as u64 {
             return Err(AppError::Internal(anyhow::anyhow!(
                 "marked {} events processed for a batch of {}",
@@ -1243,55 +1320,206 @@ async fn mark_processed(
     Ok(())
 }
 
+/// A batch of events decided and ready to write.
+struct Batch {
+    ids: Vec<Uuid>,
+    /// The (time, id) of its last event.
+    last: (DateTime<Utc>, Uuid),
+    /// Per organisation: the writes, and the people whose badges the events may change.
+    orgs: Vec<(OrgWrites, Vec<Uuid>)>,
+}
+
+/// Reads the next `batch_size` pending events after `after` in (time, id) order (from the
+/// first pending event when `None`) and decides them, reading with `reader` (see
+/// [`process_with_reader`]) outside any transaction, so that it runs while the previous batch
+/// is being written with `db`.
+async fn plan_batch(
+    db: &DatabaseConnection,
+    reader: &DatabaseConnection,
+    orgs: &mut HashMap<Uuid, OrgRun>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    batch_size: u64,
+) -> AppResult<Option<Batch>> {
+    let mut query = recognition_event::Entity::find()
+        .select_only()
+        .columns(EVENT_COLUMNS)
+        .filter(recognition_event::Column::ProcessedAt.is_null());
+    if let Some((at, id)) = after {
+        query = query.filter(after_event(at, id));
+    }
+    let events: Vec<Event> = query
+        .order_by_asc(recognition_event::Column::OccurredAt)
+        .order_by_asc(recognition_event::Column::Id)
+        .limit(batch_size)
+        .into_tuple::<EventTuple>()
+        .all(reader)
+        .await?
+        .into_iter()
+        .map(Event::from)
+        .collect();
+    let Some(last) = events.last().map(|e| (e.occurred_at, e.id)) else {
+        return Ok(None);
+    };
+    let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+    let mut by_org: Vec<(Uuid, Vec<Event>)> = Vec::new();
+    for event in events {
+        match by_org.iter_mut().find(|(org, _)| *org == event.org_id) {
+            Some((_, list)) => list.push(event),
+            None => by_org.push((event.org_id, vec![event])),
+        }
+    }
+    let mut planned = Vec::with_capacity(by_org.len());
+    for (org_id, list) in by_org {
+        if let std::collections::hash_map::Entry::Vacant(slot) = orgs.entry(org_id) {
+            slot.insert(OrgRun::load(reader, org_id).await?);
+        }
+        let org = orgs.get_mut(&org_id).ok_or(AppError::NotFound)?;
+        planned.push((
+            plan(reader, db, org_id, org, None, &list).await?,
+            badge_candidates(&list),
+        ));
+    }
+    Ok(Some(Batch {
+        ids,
+        last,
+        orgs: planned,
+    }))
+}
+
+/// Events after (`at`, `id`) in (time, id) order, written so that the time bounds a range of
+/// an index in that order.
+fn after_event(at: DateTime<Utc>, id: Uuid) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(recognition_event::Column::OccurredAt.gte(at))
+        .add(
+            sea_orm::Condition::any()
+                .add(recognition_event::Column::OccurredAt.gt(at))
+                .add(recognition_event::Column::Id.gt(id)),
+        )
+}
+
+/// Events up to (`at`, `id`) in (time, id) order, written so that the time bounds a range of
+/// the pending-events index.
+fn up_to_event(at: DateTime<Utc>, id: Uuid) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(recognition_event::Column::OccurredAt.lte(at))
+        .add(
+            sea_orm::Condition::any()
+                .add(recognition_event::Column::OccurredAt.lt(at))
+                .add(recognition_event::Column::Id.lte(id)),
+        )
+}
+
+/// What writing a batch did.
+enum Written {
+    /// Written and committed.
+    Done {
+        awards: u64,
+        points: i64,
+        badges: u64,
+        /// (organisation, rule) whose budget ran out.
+        exhausted: Vec<(Uuid, Uuid)>,
+    },
+    /// An event that occurred before the batch's last one arrived after the batch was read
+    /// (on SQLite, where a batch is marked processed as a range): nothing was written, and the
+    /// batch must be read and decided again.
+    Stale,
+}
+
+/// Writes a decided batch in one transaction: renews the lease, writes each organisation's
+/// awards and badges, and marks the events processed.
+async fn write_batch(db: &DatabaseConnection, holder: Uuid, batch: Batch) -> AppResult<Written> {
+    let txn = db.begin().await?;
+    renew_lease(&txn, holder).await?;
+    if txn.get_database_backend() == DbBackend::Sqlite {
+        // The transaction holds the write lock from the renewal on: no event can arrive until
+        // it ends, so this count stays true until the events are marked.
+        let (at, id) = batch.last;
+        let pending = recognition_event::Entity::find()
+            .filter(recognition_event::Column::ProcessedAt.is_null())
+            .filter(up_to_event(at, id))
+            .count(&txn)
+            .await?;
+        if pending != batch.ids.len() as u64 {
+            txn.rollback().await?;
+            return Ok(Written::Stale);
+        }
+    }
+    let (mut awards, mut points, mut badges, mut exhausted) = (0, 0, 0, Vec::new());
+    for (writes, people) in batch.orgs {
+        let org_id = writes.org_id;
+        awards += writes.awards;
+        points += writes.points;
+        exhausted.extend(writes.exhausted.iter().map(|rule| (org_id, *rule)));
+        writes.write(&txn).await?;
+        badges += badges::evaluate(&txn, org_id, Some(&people), Utc::now()).await?;
+    }
+    mark_processed(&txn, &batch.ids, batch.last).await?;
+    txn.commit().await?;
+    Ok(Written::Done {
+        awards,
+        points,
+        badges,
+        exhausted,
+    })
+}
+
+/// Times a run starts reading the inbox again because events arrived out of order while it
+/// ran; past that, it ends and the next run goes on.
+const MAX_RESTARTS: u32 = 3;
+
 async fn process_leased(
     db: &DatabaseConnection,
+    reader: &DatabaseConnection,
     holder: Uuid,
     batch_size: u64,
 ) -> AppResult<Processed> {
     let mut orgs: HashMap<Uuid, OrgRun> = HashMap::new();
     let mut done = Processed::default();
+    // Batch n+1 is read and decided while batch n is written: the decisions carry their state
+    // (cap usage, budget spending) in memory from one batch to the next, and reading needs
+    // nothing that an unwritten batch changes.
+    let mut after: Option<(DateTime<Utc>, Uuid)> = None;
+    // A run that is dropped (cancelled) stops its writer too: the batch is rolled back.
+    let mut writing: Option<AbortOnDropHandle<AppResult<(usize, Written)>>> = None;
+    let mut restarts = 0;
     loop {
-        let txn = db.begin().await?;
-        renew_lease(&txn, holder).await?;
-        let batch: Vec<Event> = recognition_event::Entity::find()
-            .select_only()
-            .columns(EVENT_COLUMNS)
-            .filter(recognition_event::Column::ProcessedAt.is_null())
-            .order_by_asc(recognition_event::Column::OccurredAt)
-            .order_by_asc(recognition_event::Column::Id)
-            .limit(batch_size)
-            .into_tuple::<EventTuple>()
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(Event::from)
-            .collect();
-        if batch.is_empty() {
-            break;
-        }
-        let ids: Vec<Uuid> = batch.iter().map(|e| e.id).collect();
-        let last = batch.last().map(|e| (e.occurred_at, e.id));
-        let mut by_org: Vec<(Uuid, Vec<Event>)> = Vec::new();
-        for event in batch {
-            match by_org.iter_mut().find(|(org, _)| *org == event.org_id) {
-                Some((_, list)) => list.push(event),
-                None => by_org.push((event.org_id, vec![event])),
+        let next = plan_batch(db, reader, &mut orgs, after, batch_size).await;
+        if let Some(handle) = writing.take() {
+            let (events, written) = handle
+                .await
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("batch writer failed: {e}")))??;
+            match written {
+                Written::Done {
+                    awards,
+                    points,
+                    badges,
+                    exhausted,
+                } => {
+                    done.events += events as u64;
+                    done.awards += awards;
+                    done.points += points;
+                    done.badges += badges;
+                    done.exhausted.extend(exhausted);
+                }
+                Written::Stale => {
+                    // Decide again from the first pending event, with the state as written.
+                    orgs.clear();
+                    after = None;
+                    restarts += 1;
+                    if restarts > MAX_RESTARTS {
+                        break;
+                    }
+                    continue;
+                }
             }
         }
-        for (org_id, list) in by_org {
-            if let std::collections::hash_map::Entry::Vacant(slot) = orgs.entry(org_id) {
-                slot.insert(OrgRun::load(&txn, org_id).await?);
-            }
-            let org = orgs.get_mut(&org_id).ok_or(AppError::NotFound)?;
-            let (n, p) = apply(&txn, org_id, org, None, &list).await?;
-            done.awards += n;
-            done.points += p;
-            done.badges +=
-                badges::evaluate(&txn, org_id, Some(&badge_candidates(&list)), Utc::now()).await?;
-        }
-        mark_processed(&txn, &ids, last).await?;
-        txn.commit().await?;
-        done.events += ids.len() as u64;
+        let Some(batch) = next? else { break };
+        after = Some(batch.last);
+        let (db, events) = (db.clone(), batch.ids.len());
+        writing = Some(AbortOnDropHandle::new(tokio::spawn(async move {
+            Ok((events, write_batch(&db, holder, batch).await?))
+        })));
     }
 
     // Versions activated with a start in the past replay the events already processed.
@@ -1315,15 +1543,7 @@ async fn process_leased(
                     .filter(recognition_event::Column::ProcessedAt.is_not_null())
                     .filter(recognition_event::Column::OccurredAt.gte(version.starts_at));
                 if let Some((at, id)) = after {
-                    query = query.filter(
-                        sea_orm::Condition::any()
-                            .add(recognition_event::Column::OccurredAt.gt(at))
-                            .add(
-                                sea_orm::Condition::all()
-                                    .add(recognition_event::Column::OccurredAt.eq(at))
-                                    .add(recognition_event::Column::Id.gt(id)),
-                            ),
-                    );
+                    query = query.filter(after_event(at, id));
                 }
                 let batch: Vec<Event> = query
                     .order_by_asc(recognition_event::Column::OccurredAt)
@@ -1339,10 +1559,13 @@ async fn process_leased(
                 let txn = db.begin().await?;
                 renew_lease(&txn, holder).await?;
                 let org = orgs.get_mut(&org_id).ok_or(AppError::NotFound)?;
-                let (n, p) = apply(&txn, org_id, org, Some(version.rule_id), &batch).await?;
+                let (n, p, exhausted) =
+                    apply(&txn, org_id, org, Some(version.rule_id), &batch).await?;
                 txn.commit().await?;
                 done.awards += n;
                 done.points += p;
+                done.exhausted
+                    .extend(exhausted.into_iter().map(|rule| (org_id, rule)));
             }
         }
         reward_rule_version::Entity::update_many()
@@ -1354,10 +1577,8 @@ async fn process_leased(
             .exec(db)
             .await?;
     }
-    done.exhausted = orgs
-        .iter()
-        .flat_map(|(org, run)| run.exhausted.iter().map(|rule| (*org, *rule)))
-        .collect();
+    done.exhausted.sort_unstable();
+    done.exhausted.dedup();
     Ok(done)
 }
 
@@ -2073,5 +2294,127 @@ mod tests {
             .map(|d| d.points)
             .collect();
         assert_eq!(awarded, vec![40, 40, 20, 0]);
+    }
+
+    /// An event that occurred before the last one of a batch being decided, but arrived after
+    /// the batch was read, is not marked processed with the batch unevaluated: writing the
+    /// batch finds it and writes nothing, and the run reads the inbox again and evaluates it.
+    #[tokio::test]
+    async fn an_event_arriving_late_while_a_batch_is_decided_is_evaluated() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("late.db").display());
+        let db = crate::db::connect_url(
+            &url,
+            4,
+            std::time::Duration::from_secs(5),
+            std::time::Duration::from_secs(60),
+            false,
+        )
+        .await
+        .expect("database");
+        crate::db::migrate_up(&db).await.expect("migrations");
+        let org = crate::people::orgs::find_or_create(&db, "Late events")
+            .await
+            .expect("organisation")
+            .id;
+        let person = crate::people::users::insert(&db, org, "late@chorus.test", "Late", None, None)
+            .await
+            .expect("person");
+        let now = Utc::now();
+        let rule = Uuid::now_v7();
+        reward_rule::Entity::insert(reward_rule::ActiveModel {
+            id: Set(rule),
+            org_id: Set(org),
+            name: Set("Engagement".into()),
+            status: Set(ACTIVE.into()),
+            current_version: Set(1),
+            budget: Set(None),
+            budget_alerted: Set(false),
+            created_by: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec_without_returning(&db)
+        .await
+        .expect("rule");
+        let document = doc(
+            Award {
+                mode: AwardMode::Fixed,
+                points: 5,
+                ceiling: None,
+                diminishing: false,
+            },
+            Caps::default(),
+        );
+        reward_rule_version::Entity::insert(reward_rule_version::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            org_id: Set(org),
+            rule_id: Set(rule),
+            version: Set(1),
+            document: Set(serde_json::to_value(&document).expect("document")),
+            starts_at: Set(now - Duration::days(1)),
+            backfill_pending: Set(false),
+            created_by: Set(None),
+            created_at: Set(now),
+        })
+        .exec_without_returning(&db)
+        .await
+        .expect("version");
+        let emit = |key: &str, hours_ago: i64| {
+            events::emit(
+                &db,
+                events::NewEvent {
+                    org_id: org,
+                    kind: events::kind::ENGAGEMENT_REPORTED,
+                    user_id: person,
+                    team_id: None,
+                    dedupe_key: key.to_owned(),
+                    units: 1,
+                    payload: json!({}),
+                    occurred_at: now - Duration::hours(hours_ago),
+                },
+            )
+        };
+        for (key, hours_ago) in [("a", 3), ("b", 2), ("c", 1)] {
+            assert!(emit(key, hours_ago).await.expect("event"));
+        }
+
+        let holder = Uuid::now_v7();
+        assert!(acquire_lease(&db, holder).await.expect("lease"));
+        let mut orgs = HashMap::new();
+        let batch = plan_batch(&db, &db, &mut orgs, None, 10)
+            .await
+            .expect("decided")
+            .expect("a batch");
+        assert_eq!(batch.ids.len(), 3);
+        // Arrives now, but occurred between the batch's first and last events.
+        assert!(emit("late", 2).await.expect("late event"));
+        assert!(emit("later", 1).await.expect("late event"));
+        let written = write_batch(&db, holder, batch).await.expect("written");
+        assert!(matches!(written, Written::Stale), "the batch is stale");
+        let awards = rule_award::Entity::find().count(&db).await.expect("awards");
+        let pending = recognition_event::Entity::find()
+            .filter(recognition_event::Column::ProcessedAt.is_null())
+            .count(&db)
+            .await
+            .expect("pending");
+        assert_eq!((awards, pending), (0, 5), "nothing was written");
+        release_lease(&db, holder).await.expect("released");
+
+        let done = process(&db).await.expect("processed");
+        assert_eq!((done.events, done.awards, done.points), (5, 5, 25));
+        let pending = recognition_event::Entity::find()
+            .filter(recognition_event::Column::ProcessedAt.is_null())
+            .count(&db)
+            .await
+            .expect("pending");
+        assert_eq!(pending, 0);
+        assert!(
+            ledger::check(&db, Some(org))
+                .await
+                .expect("check")
+                .consistent
+        );
+        db.close().await.expect("closed");
     }
 }
