@@ -159,13 +159,10 @@ pub async fn serve(
     // Deliver anything left queued by an earlier run.
     state.outbox_kick.notify_one();
     let background = state.background.clone();
-    let app = crate::http::router(state);
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-    .await;
+    let app = crate::http::app(state, true);
+    let served = axum::serve(listener, app.into_make_service())
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await;
     // In-flight requests are done; now let the click writer drain and stop.
     shutdown.cancel();
     background.drain.cancel();

@@ -16,6 +16,7 @@ mod mydata;
 mod ops;
 mod people;
 mod recognition;
+mod redirects;
 mod regressions;
 mod scheduler;
 mod service;

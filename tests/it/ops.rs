@@ -27,7 +27,7 @@ both! {
 }
 
 /// An opted-in advocate with one share; answers (admin, advocate, share code).
-async fn one_share(app: &TestApp) -> (Session, Session, String) {
+pub(crate) async fn one_share(app: &TestApp) -> (Session, Session, String) {
     let admin = app.org_admin("Acme", "admin@acme.test").await;
     let editor = app
         .person(admin.org_id, "editor@acme.test", &[Role::Editor], None)

@@ -49,6 +49,9 @@ pub struct Target {
     pub user_id: Option<Uuid>,
     pub network: String,
     pub destination: String,
+    /// `destination` as a `Location` header, made once per lookup rather than per redirect;
+    /// `None` if it is not a valid header value (answered as not found).
+    pub location: Option<HeaderValue>,
     pub sharer_hash: Option<String>,
 }
 
@@ -233,6 +236,7 @@ pub async fn resolve(state: &AppState, code: &str) -> Result<Option<Arc<Target>>
             pairs.append_pair("utm_campaign", slug);
         }
     }
+    let destination = destination.to_string();
     let target = Arc::new(Target {
         share_id: share.id,
         org_id: share.org_id,
@@ -241,7 +245,8 @@ pub async fn resolve(state: &AppState, code: &str) -> Result<Option<Arc<Target>>
         team_id: share.team_id,
         user_id: share.user_id,
         network: share.network,
-        destination: destination.to_string(),
+        location: HeaderValue::from_str(&destination).ok(),
+        destination,
         sharer_hash: share.sharer_visitor_hash,
     });
     state.links.put(code, Some(target.clone()));
@@ -307,11 +312,17 @@ pub async fn follow(
     // The request itself rather than a copy of its headers: only two of them are read.
     request: axum::extract::Request,
 ) -> Response {
-    let headers = request.headers();
+    answer(&state, ip, &code, request.headers()).await
+}
+
+/// The answer to a tracked link `code` followed by client `ip` with request `headers`: the
+/// router's handler ([`follow`]) and the redirect fast path (`http::redirect`) both answer
+/// through here, so they cannot disagree.
+pub async fn answer(state: &AppState, ip: IpAddr, code: &str, headers: &HeaderMap) -> Response {
     if code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return not_found_page();
     }
-    let target = match resolve(&state, &code).await {
+    let target = match resolve(state, code).await {
         Ok(Some(target)) => target,
         Ok(None) => return not_found_page(),
         Err(err) => {
@@ -355,14 +366,12 @@ pub async fn follow(
     if !state.clicks.record(click).await {
         return unavailable_page();
     }
+    let Some(location) = target.location.clone() else {
+        return not_found_page();
+    };
     let mut response = StatusCode::FOUND.into_response();
     let headers = response.headers_mut();
-    match HeaderValue::from_str(&target.destination) {
-        Ok(location) => {
-            headers.insert(header::LOCATION, location);
-        }
-        Err(_) => return not_found_page(),
-    }
+    headers.insert(header::LOCATION, location);
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }

@@ -156,7 +156,7 @@ pub async fn limit(
     next.run(request).await
 }
 
-fn too_many_redirects(seconds: u64) -> Response {
+pub(crate) fn too_many_redirects(seconds: u64) -> Response {
     let mut response = (
         StatusCode::TOO_MANY_REQUESTS,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],

@@ -3,6 +3,7 @@
 
 pub mod extract;
 pub mod limits;
+pub mod redirect;
 pub mod service;
 
 use std::{
@@ -13,7 +14,7 @@ use std::{
 use axum::{
     Router,
     extract::{DefaultBodyLimit, MatchedPath, Request, State},
-    http::{HeaderName, HeaderValue, header},
+    http::{HeaderValue, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{any, get},
@@ -21,7 +22,7 @@ use axum::{
 use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
     services::{ServeDir, ServeFile},
     set_header::SetResponseHeaderLayer,
     trace::TraceLayer,
@@ -232,7 +233,41 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; \
                    connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
-pub fn router(state: AppState) -> Router {
+/// Everything the server answers: the router with its middleware, and ahead of it the redirect
+/// fast path ([`redirect`]) unless `fast_path` is false or CORS origins are configured (the
+/// fast path does not answer cross-origin requests; the router's CORS layer does).
+pub fn app(state: AppState, fast_path: bool) -> redirect::App {
+    let request_limits = Arc::new(limits::RequestLimits::new(&state.config.limits));
+    let security = redirect::SecurityHeaders { hsts: hsts(&state) };
+    let fast = (fast_path && state.config.http.cors_origins.is_empty()).then(|| {
+        redirect::FastPath::new(
+            state.clone(),
+            request_limits.clone(),
+            Duration::from_secs(state.config.limits.request_timeout_secs),
+            security.clone(),
+        )
+    });
+    redirect::App::new(router(state, request_limits, security), fast)
+}
+
+/// `Strict-Transport-Security`, when the public URL is https and a max-age is configured.
+fn hsts(state: &AppState) -> Option<HeaderValue> {
+    (state.config.public_url().scheme() == "https" && state.config.http.hsts_max_age_secs > 0)
+        .then(|| {
+            HeaderValue::from_str(&format!(
+                "max-age={}; includeSubDomains",
+                state.config.http.hsts_max_age_secs
+            ))
+            .ok()
+        })
+        .flatten()
+}
+
+fn router(
+    state: AppState,
+    request_limits: Arc<limits::RequestLimits>,
+    security: redirect::SecurityHeaders,
+) -> Router {
     let limits = state.config.limits.clone();
     let (api, openapi) = api(limits.import_bytes);
     let openapi = Arc::new(openapi);
@@ -273,28 +308,18 @@ pub fn router(state: AppState) -> Router {
         None => app.fallback(|| async { AppError::NotFound }),
     };
 
-    let request_limits = Arc::new(limits::RequestLimits::new(&limits));
     let app = app.layer(middleware::from_fn_with_state(
         (state.clone(), request_limits),
         limits::limit,
     ));
-    let hsts = (state.config.public_url().scheme() == "https"
-        && state.config.http.hsts_max_age_secs > 0)
-        .then(|| {
-            HeaderValue::from_str(&format!(
-                "max-age={}; includeSubDomains",
-                state.config.http.hsts_max_age_secs
-            ))
-            .ok()
-        })
-        .flatten();
+    let hsts = security.hsts;
     let cors = cors(&state.config.http.cors_origins);
 
-    let request_id = HeaderName::from_static("x-request-id");
+    let request_id = redirect::REQUEST_ID;
     app.layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(
             ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(SetRequestIdLayer::new(request_id.clone(), redirect::MakeRequestId))
                 .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
                     let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
                     tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
@@ -339,16 +364,18 @@ fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
 /// Answers 408 (a problem document) when reading the request and answering it takes longer than
 /// `limits.request_timeout_secs`, e.g. a client that sends headers and then trickles its body.
 async fn deadline(State(limit): State<Duration>, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => {
-            let mut response = AppError::Timeout.into_response();
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            response
-        }
-    }
+    tokio::time::timeout(limit, next.run(request))
+        .await
+        .unwrap_or_else(|_| timed_out())
+}
+
+/// The 408 answer of a request past its deadline; the connection is closed after it.
+fn timed_out() -> Response {
+    let mut response = AppError::Timeout.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Before an API read, folds the clicks this server acknowledged into the rollups (a no-op when
