@@ -4,7 +4,8 @@
 //! "full"` also survives power loss at the price of an fsync per commit), foreign keys on and a
 //! single pooled
 //! connection: SQLite has one writer at a time anyway, and one connection avoids "database is
-//! locked" failures when a read transaction upgrades to a write.
+//! locked" failures when a read transaction upgrades to a write. The `rules` job adds a second,
+//! read-only connection while it runs ([`sqlite_reader`]).
 
 use std::{str::FromStr, time::Duration};
 
