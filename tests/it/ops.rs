@@ -407,7 +407,8 @@ async fn servers_sharing_a_database_count_each_click_once(app: TestApp) {
 }
 
 /// Folds racing over one queue (several servers on PostgreSQL; the settle of a read and the
-/// background folder on SQLite) take disjoint chunks: the rollups count every click once.
+/// background folder on SQLite) take disjoint chunks: the rollups count every click once. The
+/// server's own folder sweeps the queue every second and may take part in the race too.
 async fn concurrent_folds_count_each_click_once(app: TestApp) {
     let (_, pat, code) = one_share(&app).await;
     let clicks = queued_clicks(&app, &code, 600, "race").await;
@@ -437,8 +438,19 @@ async fn concurrent_folds_count_each_click_once(app: TestApp) {
     for fold in folds {
         folded += fold.await.expect("task");
     }
-    assert_eq!(folded, 600, "every queued click folded by exactly one fold");
-    assert_eq!(raw_clicks(app.db()).await, 600);
+    // The racing folds (and the server's own sweep, which may have taken some chunks) left
+    // nothing queued, none of them folded a click twice, and every click is stored once.
+    assert!(folded <= 600, "{folded} clicks folded");
+    assert_eq!(
+        recorder::queued(app.db(), &queue).await.expect("queued"),
+        0,
+        "every queued click folded"
+    );
+    assert_eq!(
+        raw_clicks(app.db()).await,
+        600,
+        "each click folded exactly once"
+    );
     let totals = my_totals(&app, &pat, &window(2)).await;
     assert_eq!(totals["human_clicks"], 450, "{totals}");
     assert_eq!(totals["unique_visitors"], 450, "{totals}");
