@@ -35,6 +35,17 @@ pub(crate) async fn post_json(app: &TestApp, who: &Session, path: &str, body: Va
     value
 }
 
+/// Archives a post as `editor`: its tracked links stop answering.
+pub(crate) async fn archive(app: &TestApp, editor: &Session, post_id: &str) -> Value {
+    post_json(
+        app,
+        editor,
+        &format!("/api/v1/posts/{post_id}/archive"),
+        json!({}),
+    )
+    .await
+}
+
 pub(crate) async fn publish(app: &TestApp, editor: &Session, title: &str, extra: Value) -> String {
     let mut body = json!({
         "title": title,
@@ -602,13 +613,7 @@ async fn redirect_counts_humans_bots_and_self(app: TestApp) {
     assert_eq!(dash["top_posts"][0]["human_clicks"], 2);
 
     // Archiving the post stops the link.
-    post_json(
-        &app,
-        &editor,
-        &format!("/api/v1/posts/{post_id}/archive"),
-        json!({}),
-    )
-    .await;
+    archive(&app, &editor, &post_id).await;
     assert_eq!(
         click(&app, &code, CHROME).await.status(),
         StatusCode::NOT_FOUND

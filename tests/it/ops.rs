@@ -28,18 +28,40 @@ both! {
 
 /// An opted-in advocate with one share; answers (admin, advocate, share code).
 pub(crate) async fn one_share(app: &TestApp) -> (Session, Session, String) {
+    let shared = shared_post(app, json!({})).await;
+    (shared.admin, shared.advocate, shared.code)
+}
+
+/// What [`shared_post`] set up.
+pub(crate) struct SharedPost {
+    pub admin: Session,
+    pub editor: Session,
+    pub advocate: Session,
+    pub post_id: String,
+    pub code: String,
+}
+
+/// An organisation with an editor, a published post (`extra` merged into its fields) and an
+/// opted-in advocate who shared it on LinkedIn.
+pub(crate) async fn shared_post(app: &TestApp, extra: Value) -> SharedPost {
     let admin = app.org_admin("Acme", "admin@acme.test").await;
     let editor = app
         .person(admin.org_id, "editor@acme.test", &[Role::Editor], None)
         .await;
-    let pat = app.person(admin.org_id, "pat@acme.test", &[], None).await;
-    opt_in(app, &pat, false).await;
-    let post_id = publish(app, &editor, "News", json!({})).await;
-    let code = share(app, &pat, &post_id, "linkedin", FIREFOX).await["share"]["code"]
+    let advocate = app.person(admin.org_id, "pat@acme.test", &[], None).await;
+    opt_in(app, &advocate, false).await;
+    let post_id = publish(app, &editor, "News", extra).await;
+    let code = share(app, &advocate, &post_id, "linkedin", FIREFOX).await["share"]["code"]
         .as_str()
         .expect("code")
         .to_owned();
-    (admin, pat, code)
+    SharedPost {
+        admin,
+        editor,
+        advocate,
+        post_id,
+        code,
+    }
 }
 
 async fn redirects(app: &TestApp, code: &str, n: usize, visitor: &str) {

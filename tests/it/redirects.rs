@@ -4,13 +4,13 @@
 use std::net::SocketAddr;
 
 use axum::{body::Body, http::Request};
-use chorus::{auth::Role, entities::click};
+use chorus::entities::click;
 use chorus_tests::{TestApp, both};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
-use crate::advocacy::{CHROME, FIREFOX, click, opt_in, post_json, publish, share};
+use crate::advocacy::{CHROME, archive, click};
 
 both! {
     fast_path_and_router_agree,
@@ -19,24 +19,9 @@ both! {
 
 /// An advocate's share of a published post; answers (editor, post id, code).
 async fn shared_post(app: &TestApp) -> (chorus_tests::Session, String, String) {
-    let admin = app.org_admin("Acme", "admin@acme.test").await;
-    let editor = app
-        .person(admin.org_id, "editor@acme.test", &[Role::Editor], None)
-        .await;
-    let pat = app.person(admin.org_id, "pat@acme.test", &[], None).await;
-    opt_in(app, &pat, false).await;
-    let post_id = publish(
-        app,
-        &editor,
-        "News",
-        json!({ "url": "https://news.test/item?id=7" }),
-    )
-    .await;
-    let code = share(app, &pat, &post_id, "linkedin", FIREFOX).await["share"]["code"]
-        .as_str()
-        .expect("code")
-        .to_owned();
-    (editor, post_id, code)
+    let shared =
+        crate::ops::shared_post(app, json!({ "url": "https://news.test/item?id=7" })).await;
+    (shared.editor, shared.post_id, shared.code)
 }
 
 /// Status, headers (without the generated request id and the date) and body of one answer.
@@ -155,13 +140,7 @@ async fn fast_path_and_router_agree(app: TestApp) {
     assert_eq!(clicks_of(&app, "bot").await, 2 * 2);
 
     // An archived post's link is unavailable on both paths, at once on this server.
-    post_json(
-        &app,
-        &editor,
-        &format!("/api/v1/posts/{post_id}/archive"),
-        json!({}),
-    )
-    .await;
+    archive(&app, &editor, &post_id).await;
     let a = answer(&fast, local, &found, &[("user-agent", CHROME)]).await;
     let b = answer(&routed, local, &found, &[("user-agent", CHROME)]).await;
     assert_eq!(a.0, 404);
@@ -199,13 +178,7 @@ async fn redirects_carry_request_ids_security_headers_and_metrics(app: TestApp) 
     assert_eq!(response.status(), StatusCode::FOUND);
     assert_eq!(response.headers()["x-request-id"], "caller-42");
 
-    post_json(
-        &app,
-        &editor,
-        &format!("/api/v1/posts/{post_id}/archive"),
-        json!({}),
-    )
-    .await;
+    archive(&app, &editor, &post_id).await;
     let response = click(&app, &code, CHROME).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(response.headers().contains_key("x-request-id"));
