@@ -25,6 +25,7 @@ both! {
     rule_budget_is_exhausted_and_alerts with manual_rules(),
     other_organisations_and_roles_are_refused with manual_rules(),
     shares_write_events_for_rules with manual_rules(),
+    reach_milestones_become_events_once with manual_rules(),
     allowance_policies_cover_team_subtrees with manual_rules(),
     batch_size_does_not_change_awards with manual_rules(),
     a_run_killed_mid_batch_awards_nothing_twice with manual_rules(),
@@ -1820,4 +1821,66 @@ async fn a_run_killed_mid_batch_awards_nothing_twice(app: TestApp) {
         outcomes[0].iter().any(|o| o.3.is_some()),
         "caps limit some awards"
     );
+}
+
+/// The milestone events of a share, as (kind, units), in order.
+async fn milestone_events(app: &TestApp) -> Vec<(String, i64)> {
+    use chorus::entities::recognition_event;
+    use sea_orm::QueryOrder;
+    let mut found: Vec<(String, i64)> = recognition_event::Entity::find()
+        .filter(recognition_event::Column::Kind.is_in([
+            events::kind::HUMAN_CLICKS_REACHED,
+            events::kind::UNIQUE_VISITORS_REACHED,
+        ]))
+        .order_by_asc(recognition_event::Column::Units)
+        .all(app.db())
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| (e.kind, e.units))
+        .collect();
+    found.sort();
+    found
+}
+
+/// Clicks crossing milestones become one event per milestone and counter; the rules job
+/// derives them on every run, and a run with nothing new crossed adds nothing.
+async fn reach_milestones_become_events_once(app: TestApp) {
+    let shared = crate::ops::shared_post(&app, json!({})).await;
+    let follow = |n: std::ops::Range<usize>| {
+        let (app, code) = (&app, shared.code.clone());
+        async move {
+            for i in n {
+                let ua = format!("{} visitor/{i}", crate::advocacy::CHROME);
+                let status = crate::advocacy::click(app, &code, &ua).await.status();
+                assert_eq!(status, StatusCode::FOUND);
+            }
+            app.state.clicks.settle().await.expect("fold");
+        }
+    };
+    follow(0..6).await;
+    run_rules(&app).await;
+    let both_at = |milestones: &[i64]| {
+        let mut expected: Vec<(String, i64)> = milestones
+            .iter()
+            .flat_map(|m| {
+                [
+                    (events::kind::HUMAN_CLICKS_REACHED.to_owned(), *m),
+                    (events::kind::UNIQUE_VISITORS_REACHED.to_owned(), *m),
+                ]
+            })
+            .collect();
+        expected.sort();
+        expected
+    };
+    assert_eq!(milestone_events(&app).await, both_at(&[1, 5]));
+    run_rules(&app).await;
+    assert_eq!(
+        milestone_events(&app).await,
+        both_at(&[1, 5]),
+        "a second run finds nothing new"
+    );
+    follow(6..10).await;
+    run_rules(&app).await;
+    assert_eq!(milestone_events(&app).await, both_at(&[1, 5, 10]));
 }

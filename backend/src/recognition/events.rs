@@ -8,6 +8,8 @@
 //! event has a dedupe key unique per organisation, so emitting a fact twice stores it once.
 //! Rules are evaluated later by the scheduled `rules` job, never inside the request.
 
+use std::collections::{BTreeMap, HashSet};
+
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
@@ -122,10 +124,14 @@ pub async fn derive_reach_milestones(db: &impl ConnectionTrait) -> AppResult<usi
     milestones_for(db, &active).await
 }
 
-/// Emits the milestone events that the reach rollup of these shares has reached.
+/// Emits the milestone events that the reach rollup of these shares has reached. The rules job
+/// calls this every few seconds for every share clicked in the last two days, so the events a
+/// share already has are read first (one query per organisation and chunk) and only the
+/// milestones crossed since are inserted: a busy day's shares cost a read, not thousands of
+/// inserts that the dedupe key would discard.
 pub async fn milestones_for(db: &impl ConnectionTrait, active: &[Uuid]) -> AppResult<usize> {
     let mut new = 0;
-    for chunk in active.chunks(200) {
+    for chunk in active.chunks(100) {
         let totals: Vec<(Uuid, i64, i64)> = reach_daily::Entity::find()
             .select_only()
             .column(reach_daily::Column::ShareId)
@@ -146,37 +152,69 @@ pub async fn milestones_for(db: &impl ConnectionTrait, active: &[Uuid]) -> AppRe
             .filter(share::Column::Id.is_in(chunk.to_vec()))
             .all(db)
             .await?;
+        // Every milestone reached, per organisation: (share, kind, milestone, dedupe key).
+        let mut reached: BTreeMap<Uuid, Vec<(&share::Model, &'static str, i64, String)>> =
+            BTreeMap::new();
         for (share_id, human, visitors) in totals {
             let Some(share) = shares.iter().find(|s| s.id == share_id) else {
                 continue;
             };
-            let Some(user_id) = share.user_id else {
+            if share.user_id.is_none() {
                 continue;
-            };
+            }
             for (event_kind, total, label) in [
                 (kind::HUMAN_CLICKS_REACHED, human, "clicks"),
                 (kind::UNIQUE_VISITORS_REACHED, visitors, "visitors"),
             ] {
                 for milestone in MILESTONES.iter().copied().filter(|m| *m <= total) {
-                    let mut payload = share_payload(share, &Value::Null, false);
-                    payload["milestone"] = json!(milestone);
-                    if emit(
-                        db,
-                        NewEvent {
-                            org_id: share.org_id,
-                            kind: event_kind,
-                            user_id,
-                            team_id: share.team_id,
-                            dedupe_key: format!("{label}:{}:{milestone}", share.id),
-                            units: milestone,
-                            payload,
-                            occurred_at: Utc::now(),
-                        },
-                    )
-                    .await?
-                    {
-                        new += 1;
-                    }
+                    reached.entry(share.org_id).or_default().push((
+                        share,
+                        event_kind,
+                        milestone,
+                        format!("{label}:{}:{milestone}", share.id),
+                    ));
+                }
+            }
+        }
+        for (org_id, candidates) in reached {
+            let existing: HashSet<String> = recognition_event::Entity::find()
+                .select_only()
+                .column(recognition_event::Column::DedupeKey)
+                .filter(recognition_event::Column::OrgId.eq(org_id))
+                .filter(
+                    recognition_event::Column::DedupeKey
+                        .is_in(candidates.iter().map(|(.., key)| key.clone())),
+                )
+                .into_tuple()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect();
+            for (share, event_kind, milestone, dedupe_key) in candidates {
+                let Some(user_id) = share.user_id else {
+                    continue;
+                };
+                if existing.contains(&dedupe_key) {
+                    continue;
+                }
+                let mut payload = share_payload(share, &Value::Null, false);
+                payload["milestone"] = json!(milestone);
+                if emit(
+                    db,
+                    NewEvent {
+                        org_id,
+                        kind: event_kind,
+                        user_id,
+                        team_id: share.team_id,
+                        dedupe_key,
+                        units: milestone,
+                        payload,
+                        occurred_at: Utc::now(),
+                    },
+                )
+                .await?
+                {
+                    new += 1;
                 }
             }
         }
