@@ -77,7 +77,11 @@ pub async fn build_state(
         RecorderSettings {
             batch_max: config.advocacy.click_batch_max,
             writers,
-            fold_chunk: config.advocacy.fold_chunk,
+            fold_chunk: match (config.advocacy.fold_chunk, db.get_database_backend()) {
+                (0, sea_orm::DatabaseBackend::Postgres) => 5000,
+                (0, _) => 1000,
+                (n, _) => n,
+            },
             fold_interval: std::time::Duration::from_millis(config.advocacy.fold_interval_ms),
         },
         &background.tracker,

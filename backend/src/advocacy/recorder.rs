@@ -2,22 +2,21 @@
 //! rollups.
 //!
 //! Each redirect hands its click to [`ClickRecorder::record`] and waits. A writer task takes
-//! every click waiting at that moment (up to `advocacy.click_batch_max`) and appends them to
-//! `click_queue` in one statement; only after that commit does it tell each waiting request,
-//! which then answers its redirect. So a redirect that was answered is a click that is stored,
-//! and concurrency raises the batch size instead of the number of commits. The queue row is
-//! narrow and appended at the end of one B-tree, so a commit writes a few pages whatever the
-//! batch holds.
+//! every click waiting at that moment (up to `advocacy.click_batch_max`) and makes the batch
+//! durable in one write: an append to the click log (SQLite, [`super::clicklog`]) or one row of
+//! `click_batches` holding the whole batch (PostgreSQL); only after that commit does it tell
+//! each waiting request, which then answers its redirect. So a redirect that was answered is a
+//! click that is stored, and concurrency raises the batch size instead of the number of
+//! commits, whose cost does not grow with the batch.
 //!
-//! The folder then moves queued clicks, in chunks of `advocacy.fold_chunk`, into the raw
+//! The folder then moves queued clicks, in chunks of about `advocacy.fold_chunk`, into the raw
 //! `clicks` table, the unique-visitor ledger and every rollup (per share and day, per share, per
-//! organisation and day). A chunk is deleted from the queue in the same transaction that adds it
-//! to the rollups, so each click is counted exactly once, also with several servers folding
-//! (PostgreSQL: `FOR UPDATE SKIP LOCKED`), and a crash at any point leaves it either queued or
-//! folded. A chunk touches each share's rollup rows once, however many clicks it holds, and its
-//! clicks never leave the database: the fold is a few set-based statements over the queue
-//! (which the main SQLite connection reads by attaching the queue's file), so a larger chunk
-//! costs the server no memory.
+//! organisation and day, per team and day). A chunk leaves the queue in the same transaction
+//! that adds it to the rollups, so each click is counted exactly once, also with several
+//! servers folding (PostgreSQL: `FOR UPDATE SKIP LOCKED`), and a crash at any point leaves it
+//! either queued or folded. A chunk touches each share's rollup rows once, however many clicks
+//! it holds, and its clicks never travel through this process: the fold is a few set-based
+//! statements over the queued rows, so a larger chunk costs the server no memory.
 //!
 //! Views that read rollups call [`ClickRecorder::settle`] first (a middleware does it for API
 //! reads), so what a server shows includes every click it acknowledged. Clicks acknowledged by
@@ -95,7 +94,7 @@ pub enum Queue {
     /// for an in-memory database (which no second connection can open), or a queue file left
     /// by an earlier version of Chorus, folded at start.
     Sqlite(DatabaseConnection),
-    /// PostgreSQL: the `click_queue` table of the main database, shared by every server.
+    /// PostgreSQL: the `click_batches` table of the main database, shared by every server.
     Table,
 }
 
@@ -339,8 +338,9 @@ const QUEUE_COLUMNS: [(&str, Kind); 12] = [
     ("class", Kind::Text),
 ];
 
-/// Makes clicks durable in the queue: one append to the click log, or one statement (its own
-/// transaction) into a queue table. `db` is the main database.
+/// Makes clicks durable in the queue: one append to the click log, one row of `click_batches`
+/// holding the whole batch (PostgreSQL), or one statement into a SQLite queue table; each a
+/// transaction of its own. `db` is the main database.
 pub async fn enqueue(
     db: &DatabaseConnection,
     queue: &Queue,
@@ -352,7 +352,18 @@ pub async fn enqueue(
     let conn = match queue {
         Queue::Log(log) => return append(log, clicks).await,
         Queue::Sqlite(conn) => conn,
-        Queue::Table => db,
+        Queue::Table => {
+            db.execute_raw(Statement::from_sql_and_values(
+                db.get_database_backend(),
+                "INSERT INTO click_batches (clicks, rows) VALUES ($1, $2)",
+                [
+                    i32::try_from(clicks.len()).unwrap_or(i32::MAX).into(),
+                    queue_rows(clicks)?.into(),
+                ],
+            ))
+            .await?;
+            return Ok(());
+        }
     };
     conn.execute_raw(insert_text_rows(
         conn.get_database_backend(),
@@ -621,31 +632,53 @@ async fn store_scratch(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// A fold from the queue table of `db` (PostgreSQL): one statement claims the chunk by
-/// deleting it and, in the same transaction, stores it.
+/// A fold from the batch queue of `db` (PostgreSQL): one statement claims whole batches, oldest
+/// first, up to `limit` clicks (the batch that crosses it is taken whole), by deleting them and,
+/// in the same transaction, stores their clicks. With `skip_locked`, batches another server is
+/// folding are left to it.
 async fn fold_claimed(
     db: &DatabaseConnection,
     limit: usize,
     skip_locked: bool,
 ) -> Result<usize, DbErr> {
     let backend = db.get_database_backend();
-    let lock = match (backend, skip_locked) {
-        (DatabaseBackend::Postgres, true) => " FOR UPDATE SKIP LOCKED",
-        (DatabaseBackend::Postgres, false) => " FOR UPDATE",
-        _ => "",
+    let lock = if skip_locked {
+        "FOR UPDATE SKIP LOCKED"
+    } else {
+        "FOR UPDATE"
     };
+    // A window function cannot lock rows: the batches are locked first, then those whose
+    // predecessors hold fewer than `limit` clicks are deleted (the others stay queued).
     let claim = format!(
-        "DELETE FROM click_queue WHERE id IN \
-         (SELECT id FROM click_queue ORDER BY id LIMIT {limit}{lock}) RETURNING {}",
-        queue_columns()
+        "claimed AS (DELETE FROM click_batches WHERE id IN (SELECT id FROM \
+         (SELECT id, SUM(clicks) OVER (ORDER BY id) - clicks AS before FROM \
+         (SELECT id, clicks FROM click_batches ORDER BY id LIMIT {limit} {lock}) locked) claim \
+         WHERE before < {limit}) RETURNING rows)"
+    );
+    let source = format!(
+        "SELECT {} FROM claimed, jsonb_array_elements(claimed.rows::jsonb)",
+        queue_values(backend)
     );
     let n = db
-        .query_one_raw(Statement::from_string(backend, store_with(backend, &claim)))
+        .query_one_raw(Statement::from_string(
+            backend,
+            store_with(backend, Some(&claim), &source),
+        ))
         .await?
         .map(|row| row.try_get::<i64>("", "n"))
         .transpose()?
         .unwrap_or(0);
     Ok(usize::try_from(n).unwrap_or(0))
+}
+
+/// The queue columns read from a JSON array `value` of one click's queue row.
+fn queue_values(backend: DatabaseBackend) -> String {
+    QUEUE_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, (name, kind))| format!("{} AS {name}", json_value(backend, i, *kind)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Stores clicks straight into the raw table and the rollups in one transaction, bypassing the
@@ -658,18 +691,13 @@ pub async fn write_batch(db: &DatabaseConnection, clicks: &[&NewClick]) -> Resul
     let rows = queue_rows(clicks)?;
     if backend == DatabaseBackend::Postgres {
         // The rows, read from one JSON parameter, are the statement's chunk.
-        let values: Vec<String> = QUEUE_COLUMNS
-            .iter()
-            .enumerate()
-            .map(|(i, (name, kind))| format!("{} AS {name}", json_value(backend, i, *kind)))
-            .collect();
         let source = format!(
-            "SELECT {} FROM json_array_elements($1::json)",
-            values.join(", ")
+            "SELECT {} FROM jsonb_array_elements($1::jsonb)",
+            queue_values(backend)
         );
         db.execute_raw(Statement::from_sql_and_values(
             backend,
-            store_with(backend, &source),
+            store_with(backend, None, &source),
             [rows.into()],
         ))
         .await?;
@@ -681,11 +709,13 @@ pub async fn write_batch(db: &DatabaseConnection, clicks: &[&NewClick]) -> Resul
 }
 
 /// PostgreSQL: one statement that stores the clicks `source` yields (a query with the queue's
-/// columns) and answers their number as `n`. Data-modifying CTEs run once and see one
-/// snapshot; each writes a different table, and the rollup rows of a chunk are distinct per
-/// key, written in key order so that concurrent folds lock them in the same order.
-fn store_with(backend: DatabaseBackend, source: &str) -> String {
-    let mut parts = vec![
+/// columns, which may read the common table expression `before`) and answers their number as
+/// `n`. Data-modifying CTEs run once and see one snapshot; each writes a different table, and
+/// the rollup rows of a chunk are distinct per key, written in key order so that concurrent
+/// folds lock them in the same order.
+fn store_with(backend: DatabaseBackend, before: Option<&str>, source: &str) -> String {
+    let mut parts: Vec<String> = before.into_iter().map(str::to_owned).collect();
+    parts.extend([
         format!("chunk AS ({source})"),
         format!("raw AS ({})", raw_insert("chunk", "")),
         "fresh AS (INSERT INTO click_visitors (org_id, share_id, day, visitor_hash) \
@@ -694,7 +724,7 @@ fn store_with(backend: DatabaseBackend, source: &str) -> String {
          ON CONFLICT (share_id, day, visitor_hash) DO NOTHING RETURNING org_id, share_id, day, visitor_hash)"
             .to_owned(),
         format!("daily AS ({})", daily_select(backend, "chunk", "fresh")),
-    ];
+    ]);
     parts.extend(
         rollup_inserts(backend, "daily")
             .into_iter()
@@ -836,7 +866,11 @@ pub async fn queued(db: &DatabaseConnection, queue: &Queue) -> Result<u64, DbErr
             "SELECT COUNT(*) AS n FROM click_queue WHERE id > ?",
             vec![folded_through(db, QUEUE_STATE).await?.into()],
         ),
-        Queue::Table => (db, "SELECT COUNT(*) AS n FROM click_queue", vec![]),
+        Queue::Table => (
+            db,
+            "SELECT CAST(COALESCE(SUM(clicks), 0) AS BIGINT) AS n FROM click_batches",
+            vec![],
+        ),
     };
     let n = conn
         .query_one_raw(Statement::from_sql_and_values(
