@@ -15,6 +15,48 @@ use crate::advocacy::{CHROME, archive, click};
 both! {
     fast_path_and_router_agree,
     redirects_carry_request_ids_security_headers_and_metrics,
+    a_link_in_use_is_looked_up_again_before_it_expires with chorus_tests::Options::with(
+        json!({ "advocacy": { "link_cache_secs": 4 } })
+    ),
+}
+
+/// A cached link followed in the second half of its time-to-live is answered from the cache and
+/// looked up again in the background, so a change made behind the server's back (here: the
+/// post archived in the database, which no cache clear follows) shows before the time-to-live
+/// (4 s) of the first lookup runs out.
+async fn a_link_in_use_is_looked_up_again_before_it_expires(app: TestApp) {
+    use chorus::entities::post;
+    use sea_orm::sea_query::Expr;
+    let (_, post_id, code) = shared_post(&app).await;
+    let first = std::time::Instant::now();
+    assert_eq!(click(&app, &code, CHROME).await.status(), StatusCode::FOUND);
+    post::Entity::update_many()
+        .col_expr(post::Column::Status, Expr::value("archived"))
+        .filter(post::Column::Id.eq(uuid::Uuid::parse_str(&post_id).expect("id")))
+        .exec(app.db())
+        .await
+        .expect("archive behind the server's back");
+    assert_eq!(
+        click(&app, &code, CHROME).await.status(),
+        StatusCode::FOUND,
+        "a fresh cached answer is used"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(
+        click(&app, &code, CHROME).await.status(),
+        StatusCode::FOUND,
+        "an ageing answer is used while it is looked up again"
+    );
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        if click(&app, &code, CHROME).await.status() == StatusCode::NOT_FOUND {
+            break;
+        }
+        assert!(
+            first.elapsed() < std::time::Duration::from_millis(3900),
+            "the background lookup did not replace the cached answer"
+        );
+    }
 }
 
 /// An advocate's share of a published post; answers (editor, post id, code).

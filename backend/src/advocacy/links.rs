@@ -7,9 +7,9 @@
 //! linked to anyone.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     net::IpAddr,
-    sync::{Arc, RwLock},
+    sync::{Arc, Mutex, RwLock},
     time::{Duration, Instant},
 };
 
@@ -22,8 +22,9 @@ use chrono::Utc;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    sea_query::{Alias, OnConflict, Query},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType,
+    QueryFilter, QuerySelect,
+    sea_query::{Alias, Expr, ExprTrait as _, OnConflict, Query},
 };
 use sha2::Sha256;
 use uuid::Uuid;
@@ -57,29 +58,57 @@ pub struct Target {
 
 type CacheEntry = (Instant, Option<Arc<Target>>);
 
+/// A cached answer for a code.
+enum Cached {
+    /// Looked up less than half the time-to-live ago.
+    Fresh(Option<Arc<Target>>),
+    /// Older: still answered, and due to be looked up again.
+    Ageing(Option<Arc<Target>>),
+}
+
 /// Code → target (or known-unknown), kept for `ttl` so archiving takes effect within it.
+///
+/// A code followed again in the second half of its time-to-live is looked up again in the
+/// background while the cached answer is used, so a link in steady use never makes a redirect
+/// wait for the database; only a code not followed for half the time-to-live is looked up
+/// while its redirect waits. No answer older than `ttl` is ever used.
 pub struct LinkCache {
     entries: RwLock<HashMap<String, CacheEntry>>,
+    /// Codes being looked up again in the background (one lookup per code at a time).
+    refreshing: Mutex<HashSet<String>>,
     ttl: Duration,
     capacity: usize,
+    /// Where lookups read: a read-only second connection to a SQLite file, so that a lookup
+    /// never waits behind the click fold's transaction on the one writing connection; `None`
+    /// reads the main database.
+    reader: Option<DatabaseConnection>,
 }
 
 impl LinkCache {
-    pub fn new(ttl: Duration, capacity: usize) -> Self {
+    pub fn new(ttl: Duration, capacity: usize, reader: Option<DatabaseConnection>) -> Self {
         Self {
             entries: RwLock::new(HashMap::new()),
+            refreshing: Mutex::new(HashSet::new()),
             ttl,
             capacity,
+            reader,
         }
     }
 
-    fn get(&self, code: &str) -> Option<Option<Arc<Target>>> {
+    fn get(&self, code: &str) -> Option<Cached> {
         let entries = self.entries.read().ok()?;
         let (at, target) = entries.get(code)?;
-        (at.elapsed() < self.ttl).then(|| target.clone())
+        let age = at.elapsed();
+        if age >= self.ttl {
+            None
+        } else if age >= self.ttl / 2 {
+            Some(Cached::Ageing(target.clone()))
+        } else {
+            Some(Cached::Fresh(target.clone()))
+        }
     }
 
-    fn put(&self, code: &str, target: Option<Arc<Target>>) {
+    fn put(&self, code: &str, target: Option<Arc<Target>>, at: Instant) {
         if let Ok(mut entries) = self.entries.write() {
             if entries.len() >= self.capacity {
                 let ttl = self.ttl;
@@ -88,7 +117,21 @@ impl LinkCache {
                     entries.clear();
                 }
             }
-            entries.insert(code.to_owned(), (Instant::now(), target));
+            entries.insert(code.to_owned(), (at, target));
+        }
+    }
+
+    /// True if the caller should look `code` up again (nobody else is).
+    fn start_refresh(&self, code: &str) -> bool {
+        self.refreshing
+            .lock()
+            .map(|mut codes| codes.insert(code.to_owned()))
+            .unwrap_or(false)
+    }
+
+    fn end_refresh(&self, code: &str) {
+        if let Ok(mut codes) = self.refreshing.lock() {
+            codes.remove(code);
         }
     }
 
@@ -188,35 +231,73 @@ pub fn visitor_hash(salt: &[u8], ip: IpAddr, user_agent: &str) -> String {
 
 /// Resolves a code to its target, or `None` for unknown codes and archived or unpublished posts.
 pub async fn resolve(state: &AppState, code: &str) -> Result<Option<Arc<Target>>, sea_orm::DbErr> {
-    if let Some(cached) = state.links.get(code) {
-        return Ok(cached);
+    match state.links.get(code) {
+        Some(Cached::Fresh(target)) => return Ok(target),
+        Some(Cached::Ageing(target)) => {
+            if state.links.start_refresh(code) {
+                let (state, code) = (state.clone(), code.to_owned());
+                tokio::spawn(async move {
+                    if let Err(err) = look_up(&state, &code).await {
+                        // The cached answer stays until its time-to-live runs out.
+                        tracing::warn!(error = %err, "link lookup failed");
+                    }
+                    state.links.end_refresh(&code);
+                });
+            }
+            return Ok(target);
+        }
+        None => {}
     }
-    let Some(share) = share::Entity::find()
+    look_up(state, code).await
+}
+
+/// Reads what `code` resolves to (one query, two when the post has a campaign) and caches it.
+async fn look_up(state: &AppState, code: &str) -> Result<Option<Arc<Target>>, sea_orm::DbErr> {
+    let at = Instant::now();
+    let db = state.links.reader.as_ref().unwrap_or(&state.db);
+    let found = share::Entity::find()
+        .select_only()
+        .columns([
+            share::Column::Id,
+            share::Column::OrgId,
+            share::Column::PostId,
+            share::Column::CampaignId,
+            share::Column::TeamId,
+            share::Column::UserId,
+            share::Column::Network,
+            share::Column::SharerVisitorHash,
+        ])
+        .column_as(post::Column::Url, "post_url")
+        .column_as(post::Column::CampaignId, "post_campaign_id")
+        .join(
+            JoinType::InnerJoin,
+            share::Entity::belongs_to(post::Entity)
+                .from(share::Column::PostId)
+                .to(post::Column::Id)
+                .into(),
+        )
         .filter(share::Column::Code.eq(code))
-        .one(&state.db)
-        .await?
-    else {
-        state.links.put(code, None);
-        return Ok(None);
-    };
-    let post = post::Entity::find_by_id(share.post_id)
-        .one(&state.db)
+        .filter(post::Column::Status.eq(super::posts::PUBLISHED))
+        .filter(
+            Expr::col((post::Entity, post::Column::OrgId))
+                .equals((share::Entity, share::Column::OrgId)),
+        )
+        .into_model::<Found>()
+        .one(db)
         .await?;
-    let Some(post) =
-        post.filter(|p| p.status == super::posts::PUBLISHED && p.org_id == share.org_id)
-    else {
-        state.links.put(code, None);
+    let Some(found) = found else {
+        state.links.put(code, None, at);
         return Ok(None);
     };
-    let campaign_slug = match post.campaign_id {
+    let campaign_slug = match found.post_campaign_id {
         Some(id) => campaign::Entity::find_by_id(id)
-            .one(&state.db)
+            .one(db)
             .await?
             .map(|c| c.slug),
         None => None,
     };
-    let Ok(mut destination) = url::Url::parse(&post.url) else {
-        state.links.put(code, None);
+    let Ok(mut destination) = url::Url::parse(&found.post_url) else {
+        state.links.put(code, None, at);
         return Ok(None);
     };
     {
@@ -230,7 +311,7 @@ pub async fn resolve(state: &AppState, code: &str) -> Result<Option<Arc<Target>>
         for (k, v) in &existing {
             pairs.append_pair(k, v);
         }
-        pairs.append_pair("utm_source", &share.network);
+        pairs.append_pair("utm_source", &found.network);
         pairs.append_pair("utm_medium", "employee_advocacy");
         if let Some(slug) = &campaign_slug {
             pairs.append_pair("utm_campaign", slug);
@@ -238,19 +319,34 @@ pub async fn resolve(state: &AppState, code: &str) -> Result<Option<Arc<Target>>
     }
     let destination = destination.to_string();
     let target = Arc::new(Target {
-        share_id: share.id,
-        org_id: share.org_id,
-        post_id: share.post_id,
-        campaign_id: share.campaign_id,
-        team_id: share.team_id,
-        user_id: share.user_id,
-        network: share.network,
+        share_id: found.id,
+        org_id: found.org_id,
+        post_id: found.post_id,
+        campaign_id: found.campaign_id,
+        team_id: found.team_id,
+        user_id: found.user_id,
+        network: found.network,
         location: HeaderValue::from_str(&destination).ok(),
         destination,
-        sharer_hash: share.sharer_visitor_hash,
+        sharer_hash: found.sharer_visitor_hash,
     });
-    state.links.put(code, Some(target.clone()));
+    state.links.put(code, Some(target.clone()), at);
     Ok(Some(target))
+}
+
+/// A share with its published post, as [`look_up`] reads it.
+#[derive(Debug, FromQueryResult)]
+struct Found {
+    id: Uuid,
+    org_id: Uuid,
+    post_id: Uuid,
+    campaign_id: Option<Uuid>,
+    team_id: Option<Uuid>,
+    user_id: Option<Uuid>,
+    network: String,
+    sharer_visitor_hash: Option<String>,
+    post_url: String,
+    post_campaign_id: Option<Uuid>,
 }
 
 fn not_found_page() -> Response {
