@@ -22,14 +22,15 @@ export function Shell({ me, path, navPath = path, children }: { me: Me; path: st
     mainRef.current?.focus();
   }, [path]);
 
+  // Escape closes the open menu. Listening from the first render on, rather than from the
+  // effect after the menu opens, means an Escape pressed right after opening it is not lost.
   useEffect(() => {
-    if (!menuOpen) return;
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape') setMenuOpen(false);
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
-  }, [menuOpen]);
+  }, []);
 
   async function signOut() {
     setSigningOut(true);
