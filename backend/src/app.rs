@@ -90,8 +90,6 @@ pub async fn build_state(
     let links = Arc::new(LinkCache::new(
         std::time::Duration::from_secs(config.advocacy.link_cache_secs),
         100_000,
-        // Link lookups read a share and its post: a small page cache is plenty.
-        crate::db::sqlite_reader_caching(&config.database_url, 1024).await?,
     ));
     Ok(AppState::new(Services {
         db,

@@ -369,22 +369,13 @@ pub fn sqlite_file(url: &str) -> anyhow::Result<Option<Option<std::path::PathBuf
 /// many connections already, and for an in-memory SQLite database, which another connection
 /// would not see.
 pub async fn sqlite_reader(url: &str) -> anyhow::Result<Option<DatabaseConnection>> {
-    sqlite_reader_caching(url, 16 * 1024).await
-}
-
-/// [`sqlite_reader`] with a page cache of at most `cache_kib` KiB (lookups of a few rows need
-/// little; a job reading a large part of the database wants more).
-pub async fn sqlite_reader_caching(
-    url: &str,
-    cache_kib: u32,
-) -> anyhow::Result<Option<DatabaseConnection>> {
     let Some(Some(_)) = sqlite_file(url)? else {
         return Ok(None);
     };
     let options = wal(SqliteConnectOptions::from_str(url)?, false)
         .create_if_missing(false)
         .pragma("query_only", "true")
-        .pragma("cache_size", format!("-{cache_kib}"));
+        .pragma("cache_size", "-16384");
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .min_connections(1)

@@ -22,8 +22,7 @@ use chrono::Utc;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType,
-    QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
     sea_query::{Alias, Expr, ExprTrait as _, OnConflict, Query},
 };
 use sha2::Sha256;
@@ -78,20 +77,15 @@ pub struct LinkCache {
     refreshing: Mutex<HashSet<String>>,
     ttl: Duration,
     capacity: usize,
-    /// Where lookups read: a read-only second connection to a SQLite file, so that a lookup
-    /// never waits behind the click fold's transaction on the one writing connection; `None`
-    /// reads the main database.
-    reader: Option<DatabaseConnection>,
 }
 
 impl LinkCache {
-    pub fn new(ttl: Duration, capacity: usize, reader: Option<DatabaseConnection>) -> Self {
+    pub fn new(ttl: Duration, capacity: usize) -> Self {
         Self {
             entries: RwLock::new(HashMap::new()),
             refreshing: Mutex::new(HashSet::new()),
             ttl,
             capacity,
-            reader,
         }
     }
 
@@ -254,7 +248,9 @@ pub async fn resolve(state: &AppState, code: &str) -> Result<Option<Arc<Target>>
 /// Reads what `code` resolves to (one query, two when the post has a campaign) and caches it.
 async fn look_up(state: &AppState, code: &str) -> Result<Option<Arc<Target>>, sea_orm::DbErr> {
     let at = Instant::now();
-    let db = state.links.reader.as_ref().unwrap_or(&state.db);
+    // The main connection: on SQLite a second, read-only connection reading all the time kept
+    // the WAL's truncating checkpoint waiting, and with it every writer.
+    let db = &state.db;
     let found = share::Entity::find()
         .select_only()
         .columns([
