@@ -248,8 +248,8 @@ pub async fn resolve(state: &AppState, code: &str) -> Result<Option<Arc<Target>>
 /// Reads what `code` resolves to (one query, two when the post has a campaign) and caches it.
 async fn look_up(state: &AppState, code: &str) -> Result<Option<Arc<Target>>, sea_orm::DbErr> {
     let at = Instant::now();
-    // The main connection: on SQLite a second, read-only connection reading all the time kept
-    // the WAL's truncating checkpoint waiting, and with it every writer.
+    // The main connection: on SQLite a second connection reading continuously would keep the
+    // WAL's truncating checkpoint, and with it every writer, waiting.
     let db = &state.db;
     let found = share::Entity::find()
         .select_only()
