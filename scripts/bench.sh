@@ -99,8 +99,8 @@ report="$work/report.md"
   echo
   echo "## Redirects (GET /r/{code}), wrk -t2 -c64 -d${seconds}s, 1,000 shares, ~80 % browser / 20 % bot user agents"
   echo
-  echo "| server | requests/s | ÷ baseline | p50 ms | p99 ms | peak RSS MB | 302 answered | clicks stored | lost |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| server | requests/s | ÷ baseline | p50 ms | p99 ms | peak RSS MB | 302 answered | clicks stored | lost | not yet folded when the load ended | stop (folds the rest) s |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
 } >"$report"
 
 declare -A rps
@@ -121,7 +121,7 @@ for engine in "${engines[@]}"; do
   base_rss=$(peak_rss_mb "$base_pid")
   kill "$base_pid"
   base_rps=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(round(d['found_302']/(d['duration_us']/1e6)))" "$base")
-  echo "| baseline (no recording) | $base_rps | 1.00 | $(json "$base" p50_ms) | $(json "$base" p99_ms) | $base_rss | $(json "$base" found_302) | – | – |" >>"$report"
+  echo "| baseline (no recording) | $base_rps | 1.00 | $(json "$base" p50_ms) | $(json "$base" p99_ms) | $base_rss | $(json "$base" found_302) | – | – | – | – |" >>"$report"
 
   port=$(free_port)
   start_chorus "${db_urls[$engine]}" "$work/$engine" "$port"
@@ -129,7 +129,12 @@ for engine in "${engines[@]}"; do
   echo "==> [$engine] Chorus load"
   out=$(load "$port" "$seconds")
   rss=$(peak_rss_mb "$server_pid")
+  # Clicks answered and stored but not yet folded into the rollups when the load ends; the
+  # server folds them before it exits.
+  backlog=$("$tool" count --database-url "${db_urls[$engine]}" --unfolded)
+  stop_at=$(date +%s.%N)
   kill -TERM "$server_pid"; wait "$server_pid" || true
+  drain=$(python3 -c "import sys, time; print(f'{time.time() - float(sys.argv[1]):.1f}')" "$stop_at")
   after=$("$tool" count --database-url "${db_urls[$engine]}")
   stored=$((after - before))
   answered=$(json "$out" found_302)
@@ -137,8 +142,8 @@ for engine in "${engines[@]}"; do
   ratio=$(python3 -c "print(f'{$chorus_rps/$base_rps:.2f}')")
   lost=$(( answered > stored ? answered - stored : 0 ))
   rps[$engine]=$ratio
-  echo "| Chorus on $engine | $chorus_rps | $ratio | $(json "$out" p50_ms) | $(json "$out" p99_ms) | $rss | $answered | $stored | $lost |" >>"$report"
-  echo "    $engine: $chorus_rps req/s (baseline $base_rps, ratio $ratio), p99 $(json "$out" p99_ms) ms, RSS $rss MB, answered $answered, stored $stored"
+  echo "| Chorus on $engine | $chorus_rps | $ratio | $(json "$out" p50_ms) | $(json "$out" p99_ms) | $rss | $answered | $stored | $lost | $backlog | $drain |" >>"$report"
+  echo "    $engine: $chorus_rps req/s (baseline $base_rps, ratio $ratio), p99 $(json "$out" p99_ms) ms, RSS $rss MB, answered $answered, stored $stored, unfolded at the end $backlog (stop took $drain s)"
 done
 
 {

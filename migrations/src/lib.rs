@@ -23,6 +23,7 @@ mod m20261203_000012_events_in_time_order;
 mod m20261203_000013_lean_rule_writes;
 mod m20261204_000014_click_batches;
 mod m20261204_000015_visitor_ledger_without_rowid;
+mod m20261204_000016_lean_click_fold;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_lean_rule_writes::Migration),
             Box::new(m20261204_000014_click_batches::Migration),
             Box::new(m20261204_000015_visitor_ledger_without_rowid::Migration),
+            Box::new(m20261204_000016_lean_click_fold::Migration),
         ]
     }
 }

@@ -49,9 +49,13 @@ enum Command {
         #[arg(long, default_value_t = 90)]
         days: i64,
     },
+    /// Clicks stored: folded into the raw table or still queued (`--unfolded`: only those
+    /// still queued).
     Count {
         #[arg(long)]
         database_url: String,
+        #[arg(long)]
+        unfolded: bool,
     },
     Dashboards {
         #[arg(long)]
@@ -527,6 +531,9 @@ async fn clicks(url: &str, total: u64, shares: usize, days: i64) -> anyhow::Resu
             .await?;
     }
     chorus::advocacy::recorder::rebuild_aggregates(&db, org).await?;
+    // The rollups above carry this data's unique visitors; the clicks are not to be read again
+    // for them.
+    chorus::advocacy::recorder::ledger_covers_stored_clicks(&db).await?;
     // Fresh statistics, as a production database would have.
     db.execute_unprepared("ANALYZE").await?;
     println!(
@@ -537,7 +544,7 @@ async fn clicks(url: &str, total: u64, shares: usize, days: i64) -> anyhow::Resu
     Ok(())
 }
 
-async fn count(url: &str) -> anyhow::Result<()> {
+async fn count(url: &str, unfolded_only: bool) -> anyhow::Result<()> {
     let db = chorus::db::connect_url(
         url,
         1,
@@ -547,8 +554,12 @@ async fn count(url: &str) -> anyhow::Result<()> {
     )
     .await?;
     // Stored clicks: folded into the raw table, or still queued for the folder.
-    let n = chorus::entities::click::Entity::find().count(&db).await?;
     let queued = chorus::advocacy::recorder::unfolded(&db, url).await?;
+    if unfolded_only {
+        println!("{queued}");
+        return Ok(());
+    }
+    let n = chorus::entities::click::Entity::find().count(&db).await?;
     println!("{}", n + queued);
     Ok(())
 }
@@ -660,7 +671,10 @@ async fn main() -> anyhow::Result<()> {
             shares,
             days,
         } => clicks(&database_url, n, shares, days).await,
-        Command::Count { database_url } => count(&database_url).await,
+        Command::Count {
+            database_url,
+            unfolded,
+        } => count(&database_url, unfolded).await,
         Command::Dashboards { base, calls } => dashboards(&base, calls).await,
     }
 }

@@ -22,6 +22,7 @@ both! {
     queued_clicks_left_unfolded_are_folded_once,
     concurrent_folds_count_each_click_once,
     servers_sharing_a_database_count_each_click_once,
+    a_visitor_counts_once_a_day_whichever_connection_stored_the_click,
     retention_drops_old_raw_clicks_and_keeps_rollups,
     metrics_cover_every_family,
 }
@@ -425,6 +426,67 @@ async fn servers_sharing_a_database_count_each_click_once(app: TestApp) {
     redirects(&app, &code, 2, "again").await;
     assert_eq!(my_totals(&app, &pat, &query).await["human_clicks"], 9);
     assert_eq!(raw_clicks(app.db()).await, 9, "nothing folded twice");
+    app.stop().await;
+}
+
+/// Asserts the advocate's human clicks and unique visitors over the last two days.
+async fn human_and_unique(app: &TestApp, who: &Session, expected: (i64, i64), why: &str) {
+    let totals = my_totals(app, who, &window(2)).await;
+    assert_eq!(
+        (
+            totals["human_clicks"].as_i64(),
+            totals["unique_visitors"].as_i64()
+        ),
+        (Some(expected.0), Some(expected.1)),
+        "{why}: {totals}"
+    );
+}
+
+/// Clicks stored through a connection that then goes away without adding the visitors it saw
+/// to the ledger (a killed server, a command-line load), through the server, and through a
+/// further new connection: each visitor counts once for the share's day, and a restart counts
+/// none again.
+async fn a_visitor_counts_once_a_day_whichever_connection_stored_the_click(app: TestApp) {
+    let (_, pat, code) = one_share(&app).await;
+    let connect = || async {
+        chorus::db::connect_url(
+            &app.db_url,
+            1,
+            std::time::Duration::from_secs(5),
+            std::time::Duration::from_secs(30),
+            false,
+        )
+        .await
+        .expect("connect")
+    };
+    let store = |db: sea_orm::DatabaseConnection, clicks: Vec<NewClick>| async move {
+        let refs: Vec<&NewClick> = clicks.iter().collect();
+        write_batch(&db, &refs).await.expect("store");
+        db.close().await.expect("close");
+    };
+    // The server has folded a click of its own before the other connection comes.
+    redirects(&app, &code, 1, "first").await;
+    // queued_clicks makes every fourth click a bot: visitors v-0..v-7 hold 6 human clicks.
+    store(connect().await, queued_clicks(&app, &code, 8, "v").await).await;
+    human_and_unique(&app, &pat, (7, 7), "each click a new visitor").await;
+
+    // The server stores the same visitors again and four new ones (v-8..v-11, of which v-11 is a
+    // bot): only the three new humans are unique.
+    let again = queued_clicks(&app, &code, 12, "v").await;
+    let refs: Vec<&NewClick> = again.iter().collect();
+    write_batch(app.db(), &refs).await.expect("store");
+    human_and_unique(&app, &pat, (16, 10), "v-8..v-10 are the only new visitors").await;
+
+    // A further connection, new to all of it.
+    store(connect().await, queued_clicks(&app, &code, 13, "v").await).await;
+    human_and_unique(&app, &pat, (26, 11), "v-12 is the only new visitor").await;
+
+    app.stop().await;
+    let app = app.sibling(Options::default()).await;
+    let more = queued_clicks(&app, &code, 13, "v").await;
+    let refs: Vec<&NewClick> = more.iter().collect();
+    write_batch(app.db(), &refs).await.expect("store");
+    human_and_unique(&app, &pat, (36, 11), "after a restart nobody is new").await;
     app.stop().await;
 }
 

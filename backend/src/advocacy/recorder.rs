@@ -18,6 +18,11 @@
 //! it holds, and its clicks never travel through this process: the fold is a few set-based
 //! statements over the queued rows, so a larger chunk costs the server no memory.
 //!
+//! On SQLite the connection keeps the newest visitors in memory and adds them to the ledger in
+//! bulk ([`RECENT_VISITORS_MAX`] at a time, and whenever the folder is idle or stops); a
+//! connection that never saw them (after a restart, say) reads them again from the raw clicks
+//! after the ledger's recorded position.
+//!
 //! Views that read rollups call [`ClickRecorder::settle`] first (a middleware does it for API
 //! reads), so what a server shows includes every click it acknowledged. Clicks acknowledged by
 //! another server are folded by that server within `advocacy.fold_interval_ms`.
@@ -282,7 +287,15 @@ impl Shared {
             }
             let stopping = drain.is_cancelled() && writers.load(Ordering::Acquire) == 0;
             match self.fold_pass(true).await {
-                Ok(_) if stopping => break,
+                Ok(n) if stopping || n == 0 => {
+                    // Idle or stopping: the visitors held in memory join the ledger.
+                    if let Err(err) = add_held_visitors(&self.db).await {
+                        tracing::warn!(error = %err, "visitors held in memory not added to the ledger");
+                    }
+                    if stopping {
+                        break;
+                    }
+                }
                 Ok(_) => {}
                 Err(err) => {
                     tracing::warn!(error = %err, "queued clicks not folded; retrying");
@@ -611,16 +624,19 @@ async fn fold_from(
 /// caller's transaction.
 async fn store_scratch(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
     let backend = DatabaseBackend::Sqlite;
+    recent_visitors(txn).await?;
     let mut statements = vec![
         raw_insert("temp.fold_chunk", "ORDER BY id"),
-        "INSERT INTO temp.fold_fresh (org_id, share_id, day, visitor_hash) \
-         SELECT DISTINCT c.org_id, c.share_id, c.day, c.visitor_hash FROM temp.fold_chunk c \
-         WHERE c.class = 'human' AND NOT EXISTS (SELECT 1 FROM main.click_visitors v \
+        "INSERT OR IGNORE INTO temp.fold_fresh (org_id, share_id, day, visitor_hash) \
+         SELECT c.org_id, c.share_id, c.day, c.visitor_hash FROM temp.fold_chunk c \
+         WHERE c.class = 'human' \
+         AND NOT EXISTS (SELECT 1 FROM temp.recent_visitors r \
+           WHERE r.share_id = c.share_id AND r.day = c.day AND r.visitor_hash = c.visitor_hash) \
+         AND NOT EXISTS (SELECT 1 FROM main.click_visitors v \
            WHERE v.share_id = c.share_id AND v.day = c.day AND v.visitor_hash = c.visitor_hash)"
             .to_owned(),
-        "INSERT INTO click_visitors (org_id, share_id, day, visitor_hash) \
-         SELECT org_id, share_id, day, visitor_hash FROM temp.fold_fresh \
-         ORDER BY share_id, day, visitor_hash"
+        "INSERT INTO temp.recent_visitors (org_id, share_id, day, visitor_hash) \
+         SELECT org_id, share_id, day, visitor_hash FROM temp.fold_fresh"
             .to_owned(),
         format!(
             "INSERT INTO temp.fold_daily ({DAILY_COLUMNS}) {}",
@@ -628,8 +644,161 @@ async fn store_scratch(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
         ),
     ];
     statements.extend(rollup_inserts(backend, "temp.fold_daily"));
+    // The share's last day is indexed three times: it is set where it moves, rather than
+    // assigned (and its index entries rewritten) on every upsert.
+    statements.push(
+        "UPDATE share_reach SET last_day = d.last_day FROM \
+         (SELECT org_id, share_id, MAX(day) AS last_day FROM temp.fold_daily GROUP BY org_id, share_id) d \
+         WHERE share_reach.org_id = d.org_id AND share_reach.share_id = d.share_id \
+         AND share_reach.last_day < d.last_day"
+            .to_owned(),
+    );
+    statements.push(
+        "UPDATE temp.recent_state SET seen_through = (SELECT COALESCE(MAX(id), 0) FROM main.clicks)"
+            .to_owned(),
+    );
     txn.execute_unprepared(&statements.join(";\n")).await?;
+    if count(txn, "SELECT COUNT(*) AS n FROM temp.recent_visitors").await? >= RECENT_VISITORS_MAX {
+        add_recent_visitors(txn).await?;
+    }
     Ok(())
+}
+
+/// `click_fold_state` row of the SQLite visitor ledger: the last raw click (by id) whose visitor
+/// `click_visitors` holds.
+const LEDGER_STATE: i64 = 3;
+
+/// Visitors the SQLite connection holds in memory before adding them to `click_visitors`.
+///
+/// The ledger is keyed by share, day and visitor, so new visitors land all over it. Added one
+/// fold at a time, nearly every one dirtied a page of its own, about 4.6 KiB of WAL per human
+/// click. Added in bulk and in key order, a page takes many visitors at once. The fold checks
+/// both places for a visitor; the ledger only ever grows by what memory held.
+const RECENT_VISITORS_MAX: i64 = 20_000;
+
+/// Raw clicks read at a time when the visitors in memory are rebuilt.
+const REBUILD_STEP: i64 = 50_000;
+
+async fn count(txn: &impl ConnectionTrait, sql: &str) -> Result<i64, DbErr> {
+    Ok(txn
+        .query_one_raw(Statement::from_string(DatabaseBackend::Sqlite, sql))
+        .await?
+        .map(|row| row.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0))
+}
+
+/// Brings the SQLite connection's `temp.recent_visitors` up to date: it holds the visitors of
+/// every raw click stored so far that `click_visitors` lacks. A new connection (a server
+/// starting, say, after one that was killed) reads them from the raw clicks after
+/// [`LEDGER_STATE`]; a connection also reads those that another connection stored since its
+/// own last fold (a command-line load, a second server). Clicks are read a step at a time, and
+/// the visitors join the ledger whenever they reach [`RECENT_VISITORS_MAX`].
+async fn recent_visitors(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
+    let held = count(
+        txn,
+        "SELECT COUNT(*) AS n FROM temp.sqlite_master WHERE name = 'recent_visitors'",
+    )
+    .await?;
+    if held == 0 {
+        txn.execute_unprepared(
+            "CREATE TEMP TABLE recent_visitors (org_id BLOB NOT NULL, share_id BLOB NOT NULL, \
+             day TEXT NOT NULL, visitor_hash TEXT NOT NULL, \
+             PRIMARY KEY (share_id, day, visitor_hash)) WITHOUT ROWID; \
+             CREATE TEMP TABLE recent_state (seen_through INTEGER NOT NULL)",
+        )
+        .await?;
+        let from = folded_through(txn, LEDGER_STATE).await?;
+        txn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Sqlite,
+            "INSERT INTO temp.recent_state (seen_through) VALUES (?)",
+            [from.into()],
+        ))
+        .await?;
+    }
+    let mut from = count(txn, "SELECT seen_through AS n FROM temp.recent_state").await?;
+    let last = count(txn, "SELECT COALESCE(MAX(id), 0) AS n FROM main.clicks").await?;
+    while from < last {
+        let to = from.saturating_add(REBUILD_STEP).min(last);
+        txn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Sqlite,
+            "INSERT OR IGNORE INTO temp.recent_visitors (org_id, share_id, day, visitor_hash) \
+             SELECT c.org_id, c.share_id, c.day, c.visitor_hash FROM main.clicks c \
+             WHERE c.id > ? AND c.id <= ? AND c.class = 'human' \
+             AND NOT EXISTS (SELECT 1 FROM main.click_visitors v \
+               WHERE v.share_id = c.share_id AND v.day = c.day AND v.visitor_hash = c.visitor_hash)",
+            [from.into(), to.into()],
+        ))
+        .await?;
+        txn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Sqlite,
+            "UPDATE temp.recent_state SET seen_through = ?",
+            [to.into()],
+        ))
+        .await?;
+        if count(txn, "SELECT COUNT(*) AS n FROM temp.recent_visitors").await?
+            >= RECENT_VISITORS_MAX
+        {
+            add_recent_visitors(txn).await?;
+        }
+        from = to;
+    }
+    Ok(())
+}
+
+/// Adds the visitors held in memory to `click_visitors`, in key order, and records that the
+/// ledger is complete through the last raw click this connection has seen.
+async fn add_recent_visitors(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
+    txn.execute_unprepared(&format!(
+        "INSERT OR IGNORE INTO main.click_visitors (org_id, share_id, day, visitor_hash) \
+         SELECT r.org_id, r.share_id, r.day, r.visitor_hash FROM temp.recent_visitors r \
+         WHERE EXISTS (SELECT 1 FROM organisations o WHERE o.id = r.org_id) \
+         ORDER BY r.share_id, r.day, r.visitor_hash; \
+         DELETE FROM temp.recent_visitors; \
+         INSERT INTO click_fold_state (id, folded_through) \
+         SELECT {LEDGER_STATE}, seen_through FROM temp.recent_state WHERE true \
+         ON CONFLICT (id) DO UPDATE SET \
+         folded_through = MAX(click_fold_state.folded_through, excluded.folded_through)"
+    ))
+    .await?;
+    Ok(())
+}
+
+/// SQLite: records that `click_visitors` accounts for every raw click stored, after a bulk
+/// load that wrote raw clicks and their rollups itself.
+pub async fn ledger_covers_stored_clicks(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    if db.get_database_backend() != DatabaseBackend::Sqlite {
+        return Ok(());
+    }
+    let through = count(db, "SELECT COALESCE(MAX(id), 0) AS n FROM main.clicks").await?;
+    set_folded_through(db, LEDGER_STATE, through).await
+}
+
+/// SQLite: adds the visitors the connection holds in memory to `click_visitors` (when the
+/// folder is idle, and before it stops), so that a restart has few to read again.
+pub async fn add_held_visitors(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() != DatabaseBackend::Sqlite {
+        return Ok(());
+    }
+    let txn = db.begin().await?;
+    let held = count(
+        &txn,
+        "SELECT COUNT(*) AS n FROM temp.sqlite_master WHERE name = 'recent_visitors'",
+    )
+    .await?;
+    if held > 0
+        && count(
+            &txn,
+            "SELECT EXISTS (SELECT 1 FROM temp.recent_visitors) AS n",
+        )
+        .await?
+            > 0
+    {
+        add_recent_visitors(&txn).await?;
+        txn.commit().await
+    } else {
+        txn.rollback().await
+    }
 }
 
 /// A fold from the batch queue of `db` (PostgreSQL): one statement claims whole batches, oldest
