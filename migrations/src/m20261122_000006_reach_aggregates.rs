@@ -15,6 +15,24 @@ use sea_orm_migration::prelude::*;
 
 use crate::columns::{big, index, org, text, uuid, uuid_null};
 
+/// `ix_reach_daily_team_cover`, which migration 16 drops again (and restores on `down`).
+pub(crate) fn team_cover() -> IndexCreateStatement {
+    index(
+        "ix_reach_daily_team_cover",
+        "reach_daily",
+        &[
+            "org_id",
+            "team_id",
+            "day",
+            "network",
+            "human_clicks",
+            "bot_hits",
+            "unique_visitors",
+        ],
+        false,
+    )
+}
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -113,21 +131,7 @@ impl MigrationTrait for Migration {
         ))
         .await?;
 
-        m.create_index(index(
-            "ix_reach_daily_team_cover",
-            "reach_daily",
-            &[
-                "org_id",
-                "team_id",
-                "day",
-                "network",
-                "human_clicks",
-                "bot_hits",
-                "unique_visitors",
-            ],
-            false,
-        ))
-        .await?;
+        m.create_index(team_cover()).await?;
         m.drop_index(
             Index::drop()
                 .name("ix_reach_daily_cover")

@@ -10,7 +10,7 @@
 
 use sea_orm_migration::{prelude::*, sea_orm::DatabaseBackend};
 
-use crate::columns::index;
+use crate::m20261122_000006_reach_aggregates::team_cover;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -56,20 +56,6 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         }
-        m.create_index(index(
-            "ix_reach_daily_team_cover",
-            "reach_daily",
-            &[
-                "org_id",
-                "team_id",
-                "day",
-                "network",
-                "human_clicks",
-                "bot_hits",
-                "unique_visitors",
-            ],
-            false,
-        ))
-        .await
+        m.create_index(team_cover()).await
     }
 }

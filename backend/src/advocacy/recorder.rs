@@ -653,10 +653,9 @@ async fn store_scratch(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
          AND share_reach.last_day < d.last_day"
             .to_owned(),
     );
-    statements.push(
-        "UPDATE temp.recent_state SET seen_through = (SELECT COALESCE(MAX(id), 0) FROM main.clicks)"
-            .to_owned(),
-    );
+    statements.push(format!(
+        "UPDATE temp.recent_state SET seen_through = ({LAST_CLICK})"
+    ));
     txn.execute_unprepared(&statements.join(";\n")).await?;
     if count(txn, "SELECT COUNT(*) AS n FROM temp.recent_visitors").await? >= RECENT_VISITORS_MAX {
         add_recent_visitors(txn).await?;
@@ -675,6 +674,20 @@ const LEDGER_STATE: i64 = 3;
 /// click. Added in bulk and in key order, a page takes many visitors at once. The fold checks
 /// both places for a visitor; the ledger only ever grows by what memory held.
 const RECENT_VISITORS_MAX: i64 = 20_000;
+
+/// The id of the last raw click stored (SQLite), as `n`.
+const LAST_CLICK: &str = "SELECT COALESCE(MAX(id), 0) AS n FROM main.clicks";
+
+/// Whether the SQLite connection has its table of visitors held in memory (a new connection
+/// has not).
+async fn holds_visitors(txn: &impl ConnectionTrait) -> Result<bool, DbErr> {
+    Ok(count(
+        txn,
+        "SELECT COUNT(*) AS n FROM temp.sqlite_master WHERE name = 'recent_visitors'",
+    )
+    .await?
+        > 0)
+}
 
 /// Raw clicks read at a time when the visitors in memory are rebuilt.
 const REBUILD_STEP: i64 = 50_000;
@@ -695,12 +708,7 @@ async fn count(txn: &impl ConnectionTrait, sql: &str) -> Result<i64, DbErr> {
 /// own last fold (a command-line load, a second server). Clicks are read a step at a time, and
 /// the visitors join the ledger whenever they reach [`RECENT_VISITORS_MAX`].
 async fn recent_visitors(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
-    let held = count(
-        txn,
-        "SELECT COUNT(*) AS n FROM temp.sqlite_master WHERE name = 'recent_visitors'",
-    )
-    .await?;
-    if held == 0 {
+    if !holds_visitors(txn).await? {
         txn.execute_unprepared(
             "CREATE TEMP TABLE recent_visitors (org_id BLOB NOT NULL, share_id BLOB NOT NULL, \
              day TEXT NOT NULL, visitor_hash TEXT NOT NULL, \
@@ -717,7 +725,7 @@ async fn recent_visitors(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
         .await?;
     }
     let mut from = count(txn, "SELECT seen_through AS n FROM temp.recent_state").await?;
-    let last = count(txn, "SELECT COALESCE(MAX(id), 0) AS n FROM main.clicks").await?;
+    let last = count(txn, LAST_CLICK).await?;
     while from < last {
         let to = from.saturating_add(REBUILD_STEP).min(last);
         txn.execute_raw(Statement::from_sql_and_values(
@@ -770,7 +778,7 @@ pub async fn ledger_covers_stored_clicks(db: &impl ConnectionTrait) -> Result<()
     if db.get_database_backend() != DatabaseBackend::Sqlite {
         return Ok(());
     }
-    let through = count(db, "SELECT COALESCE(MAX(id), 0) AS n FROM main.clicks").await?;
+    let through = count(db, LAST_CLICK).await?;
     set_folded_through(db, LEDGER_STATE, through).await
 }
 
@@ -781,12 +789,7 @@ pub async fn add_held_visitors(db: &DatabaseConnection) -> Result<(), DbErr> {
         return Ok(());
     }
     let txn = db.begin().await?;
-    let held = count(
-        &txn,
-        "SELECT COUNT(*) AS n FROM temp.sqlite_master WHERE name = 'recent_visitors'",
-    )
-    .await?;
-    if held > 0
+    if holds_visitors(&txn).await?
         && count(
             &txn,
             "SELECT EXISTS (SELECT 1 FROM temp.recent_visitors) AS n",
