@@ -51,10 +51,9 @@ pub async fn build_state(
     let instance: Arc<str> = config.instance_id().into();
     let metrics = Arc::new(Metrics::default());
     let background = Background::default();
-    let writers = match (config.advocacy.click_writers, db.get_database_backend()) {
-        (0, sea_orm::DatabaseBackend::Postgres) => 4,
-        (0, _) => 1,
-        (n, _) => n,
+    let writers = match config.advocacy.click_writers {
+        0 => 1,
+        n => n,
     };
     let queue = crate::advocacy::recorder::open_queue(
         &db,

@@ -74,8 +74,11 @@ pub struct AdvocacyConfig {
     pub similar_share_warning: usize,
     /// Most clicks written in one transaction by the redirect's group commit.
     pub click_batch_max: usize,
-    /// Writer tasks committing clicks concurrently; 0 picks one on SQLite (a single writer)
-    /// and four on PostgreSQL (so that one batch's commit overlaps the next).
+    /// Writer tasks committing clicks concurrently; 0 picks one. Clicks that arrive while a
+    /// commit is in flight wait for the next one, so a single writer's batches grow with the
+    /// load; on PostgreSQL one writer answered more redirects than two or four on the same
+    /// machine (fewer, larger commits). More writers overlap commits, which can help when
+    /// each commit waits long for a distant database.
     pub click_writers: usize,
     /// Most queued clicks folded into the rollups in one transaction; 0 picks 1,000 on SQLite
     /// (whose fold works in the server's memory) and 5,000 on PostgreSQL (where a fold's cost

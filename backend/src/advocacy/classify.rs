@@ -125,6 +125,9 @@ pub enum ClickClass {
 }
 
 impl ClickClass {
+    /// Every class, in declaration order (`class as usize` indexes it).
+    pub const ALL: [ClickClass; 3] = [ClickClass::Human, ClickClass::Bot, ClickClass::SelfClick];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ClickClass::Human => "human",
@@ -135,9 +138,7 @@ impl ClickClass {
 
     /// The class stored under `name` (the inverse of [`ClickClass::as_str`]).
     pub fn from_name(name: &str) -> Option<Self> {
-        [ClickClass::Human, ClickClass::Bot, ClickClass::SelfClick]
-            .into_iter()
-            .find(|class| class.as_str() == name)
+        Self::ALL.into_iter().find(|class| class.as_str() == name)
     }
 }
 

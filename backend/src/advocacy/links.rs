@@ -137,10 +137,11 @@ impl LinkCache {
     }
 }
 
-/// Today's visitor-hash salt, shared by every server through the `visitor_salts` table.
+/// Today's visitor-hash salt, shared by every server through the `visitor_salts` table, kept as
+/// the keyed hasher it makes.
 #[derive(Default)]
 pub struct Salts {
-    current: RwLock<Option<(String, Arc<Vec<u8>>)>>,
+    current: RwLock<Option<(String, Arc<VisitorKey>)>>,
 }
 
 impl Salts {
@@ -148,18 +149,48 @@ impl Salts {
         &self,
         db: &impl ConnectionTrait,
         day: &str,
-    ) -> Result<Arc<Vec<u8>>, sea_orm::DbErr> {
+    ) -> Result<Arc<VisitorKey>, sea_orm::DbErr> {
         if let Ok(current) = self.current.read()
-            && let Some((cached_day, salt)) = current.as_ref()
+            && let Some((cached_day, key)) = current.as_ref()
             && cached_day == day
         {
-            return Ok(salt.clone());
+            return Ok(key.clone());
         }
-        let salt = Arc::new(ensure_salt(db, day).await?);
+        let key = Arc::new(VisitorKey::new(&ensure_salt(db, day).await?));
         if let Ok(mut current) = self.current.write() {
-            *current = Some((day.to_owned(), salt.clone()));
+            *current = Some((day.to_owned(), key.clone()));
         }
-        Ok(salt)
+        Ok(key)
+    }
+}
+
+/// The keyed hash of visitors under one day's salt: the HMAC key is set up once per day, not
+/// once per redirect.
+pub struct VisitorKey {
+    mac: Hmac<Sha256>,
+}
+
+impl VisitorKey {
+    pub fn new(salt: &[u8]) -> Self {
+        #[allow(clippy::expect_used)]
+        let mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(salt).expect("HMAC accepts keys of any length");
+        Self { mac }
+    }
+
+    /// The visitor hash of `ip` with `user_agent` (128 bits, hex).
+    pub fn hash(&self, ip: IpAddr, user_agent: &str) -> String {
+        use std::io::Write as _;
+        let mut mac = self.mac.clone();
+        // The address as text, written on the stack (no address is longer than 45 bytes).
+        let mut text = [0u8; 64];
+        let mut cursor = std::io::Cursor::new(&mut text[..]);
+        let _ = write!(cursor, "{ip}");
+        let len = usize::try_from(cursor.position()).unwrap_or(0);
+        mac.update(&text[..len]);
+        mac.update(&[0]);
+        mac.update(user_agent.as_bytes());
+        encode_hex(&mac.finalize().into_bytes()[..16])
     }
 }
 
@@ -214,13 +245,7 @@ fn decode_hex(text: &str) -> Vec<u8> {
 
 /// Keyed hash of a visitor under a day's salt (128 bits, hex).
 pub fn visitor_hash(salt: &[u8], ip: IpAddr, user_agent: &str) -> String {
-    #[allow(clippy::expect_used)]
-    let mut mac =
-        <Hmac<Sha256> as Mac>::new_from_slice(salt).expect("HMAC accepts keys of any length");
-    mac.update(ip.to_string().as_bytes());
-    mac.update(&[0]);
-    mac.update(user_agent.as_bytes());
-    encode_hex(&mac.finalize().into_bytes()[..16])
+    VisitorKey::new(salt).hash(ip, user_agent)
 }
 
 /// Resolves a code to its target, or `None` for unknown codes and archived or unpublished posts.
@@ -424,8 +449,8 @@ pub async fn answer(state: &AppState, ip: IpAddr, code: &str, headers: &HeaderMa
     };
     let now = Utc::now();
     let day = super::day_of(now);
-    let salt = match state.salts.for_day(&state.db, &day).await {
-        Ok(salt) => salt,
+    let key = match state.salts.for_day(&state.db, &day).await {
+        Ok(key) => key,
         Err(err) => {
             tracing::warn!(error = %err, "visitor salt unavailable");
             return unavailable_page();
@@ -434,7 +459,7 @@ pub async fn answer(state: &AppState, ip: IpAddr, code: &str, headers: &HeaderMa
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
-    let hash = visitor_hash(&salt, ip, user_agent.unwrap_or(""));
+    let hash = key.hash(ip, user_agent.unwrap_or(""));
     let class = if is_bot(user_agent) {
         ClickClass::Bot
     } else if target.sharer_hash.as_deref() == Some(hash.as_str()) {
@@ -485,6 +510,17 @@ mod tests {
         );
         assert_ne!(a, visitor_hash(b"salt-one", ip, "Chrome"));
         assert!(!a.contains("203"), "no address in the hash");
+        let v6: IpAddr = "2001:db8::ffff:192.0.2.128".parse().expect("ip");
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(b"salt-one").expect("HMAC accepts any key");
+        mac.update(v6.to_string().as_bytes());
+        mac.update(&[0]);
+        mac.update(b"Firefox");
+        assert_eq!(
+            visitor_hash(b"salt-one", v6, "Firefox"),
+            encode_hex(&mac.finalize().into_bytes()[..16]),
+            "the address is hashed as its text, as before"
+        );
         assert_eq!(decode_hex(&encode_hex(&[0, 255, 16])), vec![0, 255, 16]);
     }
 }

@@ -28,7 +28,6 @@
 //! another server are folded by that server within `advocacy.fold_interval_ms`.
 
 use std::{
-    collections::BTreeMap,
     sync::{
         Arc,
         atomic::{AtomicU64, AtomicUsize, Ordering},
@@ -51,6 +50,7 @@ use super::{
     clicklog::{self, ClickLog},
 };
 use crate::metrics::Metrics;
+use prometheus_client::metrics::counter::Counter;
 
 /// A click with the share's dimensions copied in, so the rollup needs no lookup.
 #[derive(Debug, Clone)]
@@ -130,6 +130,8 @@ struct Shared {
     wake: Notify,
     /// One fold pass at a time in this process.
     folding: Mutex<()>,
+    /// `chorus_clicks_recorded_total` per class, in [`ClickClass`] order.
+    class_counters: [Counter; 3],
 }
 
 #[derive(Clone)]
@@ -154,12 +156,20 @@ impl ClickRecorder {
         let shared = Arc::new(Shared {
             db,
             queue,
-            metrics,
+            metrics: metrics.clone(),
             settings,
             queued: AtomicU64::new(0),
             folded: AtomicU64::new(0),
             wake: Notify::new(),
             folding: Mutex::new(()),
+            class_counters: ClickClass::ALL.map(|class| {
+                metrics
+                    .clicks
+                    .get_or_create(&crate::metrics::ClassLabels {
+                        class: class.as_str().to_owned(),
+                    })
+                    .clone()
+            }),
         });
         let writers = settings.writers.max(1);
         let running = Arc::new(AtomicUsize::new(writers));
@@ -180,7 +190,28 @@ impl ClickRecorder {
     }
 
     /// Stores a click; true once it is committed, false if it could not be stored.
+    ///
+    /// A click log whose appends do not wait for the device takes the click's record right
+    /// here, in one write on the request's own task: the write returns as soon as the kernel
+    /// holds it, so gathering clicks into batches would save nothing, and handing each one to
+    /// a writer task and waking the request again cost more than the write. Otherwise the
+    /// click waits for the writer's next group commit.
     pub async fn record(&self, click: NewClick) -> bool {
+        if let Queue::Log(log) = &self.shared.queue
+            && !log.full_sync()
+        {
+            let ok = match append(log, &[&click]).await {
+                Ok(()) => true,
+                Err(err) => {
+                    tracing::warn!(error = %err, "click not stored");
+                    false
+                }
+            };
+            if ok {
+                self.shared.stored(std::iter::once(&click));
+            }
+            return ok;
+        }
         let (done, wait) = oneshot::channel();
         if self.tx.send(Pending { click, done }).await.is_err() {
             return false;
@@ -205,6 +236,22 @@ impl ClickRecorder {
 }
 
 impl Shared {
+    /// Counts clicks just made durable, and tells the folder.
+    fn stored<'a>(&self, clicks: impl ExactSizeIterator<Item = &'a NewClick>) {
+        self.metrics.click_batch_size.observe(clicks.len() as f64);
+        let mut per_class = [0u64; 3];
+        for click in clicks {
+            per_class[click.class as usize] += 1;
+        }
+        for (counter, n) in self.class_counters.iter().zip(per_class) {
+            if n > 0 {
+                counter.inc_by(n);
+            }
+        }
+        self.queued.fetch_add(1, Ordering::AcqRel);
+        self.wake.notify_one();
+    }
+
     async fn write_loop(&self, rx: &Mutex<mpsc::Receiver<Pending>>, drain: &CancellationToken) {
         let max = self.settings.batch_max.max(1);
         let mut batch: Vec<Pending> = Vec::with_capacity(max);
@@ -237,22 +284,8 @@ impl Shared {
                     false
                 }
             };
-            self.metrics.click_batch_size.observe(batch.len() as f64);
             if ok {
-                self.queued.fetch_add(1, Ordering::AcqRel);
-                self.wake.notify_one();
-                let mut per_class: BTreeMap<&'static str, u64> = BTreeMap::new();
-                for pending in &batch {
-                    *per_class.entry(pending.click.class.as_str()).or_default() += 1;
-                }
-                for (class, n) in per_class {
-                    self.metrics
-                        .clicks
-                        .get_or_create(&crate::metrics::ClassLabels {
-                            class: class.to_owned(),
-                        })
-                        .inc_by(n);
-                }
+                self.stored(batch.iter().map(|p| &p.click));
             }
             for pending in batch.drain(..) {
                 let _ = pending.done.send(ok);

@@ -307,12 +307,12 @@ async fn create_share(
     }
 
     let now = Utc::now();
-    let salt = state.salts.for_day(&state.db, &super::day_of(now)).await?;
+    let visitors = state.salts.for_day(&state.db, &super::day_of(now)).await?;
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let sharer_hash = super::links::visitor_hash(&salt, ip, user_agent);
+    let sharer_hash = visitors.hash(ip, user_agent);
     let id = Uuid::now_v7();
     let mut code = new_code();
     let txn = state.db.begin().await?;
