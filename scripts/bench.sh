@@ -179,6 +179,8 @@ done
   echo
   echo "## Dashboards over $clicks clicks (90 days, 10,000 shares, 1,000 people in 25 teams)"
   echo
+  echo "Timed after the server's first two \`rules\` runs (the first derives the bulk-loaded data's milestones)."
+  echo
   echo "| database | endpoint | human clicks in view | p50 ms | p95 ms |"
   echo "|---|---|---|---|---|"
 } >>"$report"
@@ -189,6 +191,14 @@ for engine in "${engines[@]}"; do
   echo "    $seeded"
   port=$(free_port)
   start_chorus "${db_urls[$engine]}" "$work/$engine" "$port"
+  # The bulk load wrote no recognition events: the server's first `rules` runs derive the
+  # milestones of every share and evaluate them, a one-off catch-up. Views are timed once two
+  # runs have finished, as on a server that has been up.
+  for _ in $(seq 1 1200); do
+    runs=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^chorus_job_runs_total\{job="rules"/ { n += $2 } END { print n + 0 }')
+    [ "$runs" -ge 2 ] && break
+    sleep 0.25
+  done
   while read -r line; do
     echo "| $engine | $(json "$line" endpoint) | $(json "$line" human_clicks) | $(json "$line" p50_ms) | $(json "$line" p95_ms) |" >>"$report"
     echo "    $engine: $(json "$line" endpoint): p50 $(json "$line" p50_ms) ms, p95 $(json "$line" p95_ms) ms"

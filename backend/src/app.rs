@@ -103,6 +103,7 @@ pub async fn build_state(
         clicks,
         links,
         salts: Arc::default(),
+        milestones: Arc::default(),
         background,
     }))
 }

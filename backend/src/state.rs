@@ -54,6 +54,8 @@ pub struct Services {
     pub clicks: ClickRecorder,
     pub links: Arc<LinkCache>,
     pub salts: Arc<Salts>,
+    /// Reach totals with which this server last emitted milestone events (the rules job).
+    pub milestones: Arc<crate::recognition::events::MilestoneMemo>,
     /// Background tasks stopped only after in-flight requests finish.
     pub background: crate::app::Background,
 }

@@ -8,18 +8,17 @@
 //! event has a dedupe key unique per organisation, so emitting a fact twice stores it once.
 //! Rules are evaluated later by the scheduled `rules` job, never inside the request.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
-    sea_query::Expr,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
-    entities::{reach_daily, recognition_event, share},
+    entities::{recognition_event, share, share_reach},
     error::AppResult,
 };
 
@@ -108,54 +107,88 @@ pub fn share_payload(share: &share::Model, tags: &Value, first: bool) -> Value {
     })
 }
 
-/// Emits milestone events for shares whose human clicks or unique visitors (summed over days
-/// in the reach rollup) crossed a milestone. Only shares with rollup rows for the last two days
-/// are looked at: older shares cannot have new clicks. Answers how many events were new.
-pub async fn derive_reach_milestones(db: &impl ConnectionTrait) -> AppResult<usize> {
+/// The reach totals (human clicks, unique visitors) per share with which this server last
+/// emitted every milestone a share had reached, so that the rules job looks again only at
+/// shares whose totals have moved since. Events are deduplicated in the database, so a server
+/// that starts empty, or whose totals are older than another server's, only does more work.
+#[derive(Default)]
+pub struct MilestoneMemo(std::sync::Mutex<HashMap<Uuid, (i64, i64)>>);
+
+/// Emits milestone events for shares whose human clicks or unique visitors (their running
+/// totals in `share_reach`) crossed a milestone. Only shares clicked on the last two days are
+/// looked at (older shares cannot have new clicks), and of those only the ones whose totals
+/// moved since `memo` last saw them. Answers how many events were new.
+pub async fn derive_reach_milestones(
+    db: &impl ConnectionTrait,
+    memo: &MilestoneMemo,
+) -> AppResult<usize> {
     let since = crate::advocacy::day_of(Utc::now() - Duration::days(1));
-    let active: Vec<Uuid> = reach_daily::Entity::find()
-        .select_only()
-        .column(reach_daily::Column::ShareId)
-        .filter(reach_daily::Column::Day.gte(since))
-        .distinct()
+    let totals: Vec<(Uuid, i64, i64)> = reach_totals()
+        .filter(share_reach::Column::LastDay.gte(since))
         .into_tuple()
         .all(db)
         .await?;
-    milestones_for(db, &active).await
+    let moved: Vec<(Uuid, i64, i64)> = match memo.0.lock() {
+        Ok(seen) => totals
+            .iter()
+            .filter(|(id, human, visitors)| seen.get(id) != Some(&(*human, *visitors)))
+            .copied()
+            .collect(),
+        Err(_) => totals.clone(),
+    };
+    let new = milestones_from(db, &moved).await?;
+    if let Ok(mut seen) = memo.0.lock() {
+        *seen = totals
+            .into_iter()
+            .map(|(id, human, visitors)| (id, (human, visitors)))
+            .collect();
+    }
+    Ok(new)
 }
 
-/// Emits the milestone events that the reach rollup of these shares has reached. The rules job
-/// calls this every few seconds for every share clicked in the last two days, so the events a
-/// share already has are read first (one query per organisation and chunk) and only the
-/// milestones crossed since are inserted: a busy day's shares cost a read, not thousands of
-/// inserts that the dedupe key would discard.
-pub async fn milestones_for(db: &impl ConnectionTrait, active: &[Uuid]) -> AppResult<usize> {
-    let mut new = 0;
-    for chunk in active.chunks(100) {
-        let totals: Vec<(Uuid, i64, i64)> = reach_daily::Entity::find()
-            .select_only()
-            .column(reach_daily::Column::ShareId)
-            .column_as(
-                Expr::cust("CAST(COALESCE(SUM(human_clicks), 0) AS BIGINT)"),
-                "human",
-            )
-            .column_as(
-                Expr::cust("CAST(COALESCE(SUM(unique_visitors), 0) AS BIGINT)"),
-                "visitors",
-            )
-            .filter(reach_daily::Column::ShareId.is_in(chunk.to_vec()))
-            .group_by(reach_daily::Column::ShareId)
+/// Shares' running reach totals: (share, human clicks, unique visitors).
+fn reach_totals() -> sea_orm::Select<share_reach::Entity> {
+    share_reach::Entity::find().select_only().columns([
+        share_reach::Column::ShareId,
+        share_reach::Column::HumanClicks,
+        share_reach::Column::UniqueVisitors,
+    ])
+}
+
+/// Emits the milestone events that these shares' reach totals have reached (after a bulk load).
+pub async fn milestones_for(db: &impl ConnectionTrait, shares: &[Uuid]) -> AppResult<usize> {
+    let mut totals = Vec::with_capacity(shares.len());
+    for chunk in shares.chunks(100) {
+        let found: Vec<(Uuid, i64, i64)> = reach_totals()
+            .filter(share_reach::Column::ShareId.is_in(chunk.to_vec()))
             .into_tuple()
             .all(db)
             .await?;
+        totals.extend(found);
+    }
+    milestones_from(db, &totals).await
+}
+
+/// Emits the milestone events that shares with these totals (share, human clicks, unique
+/// visitors) have reached. The rules job calls this every few seconds for every share clicked
+/// in the last two days, so the events a share already has are read first (one query per
+/// organisation and chunk) and only the milestones crossed since are inserted: a busy day's
+/// shares cost a read, not thousands of inserts that the dedupe key would discard.
+async fn milestones_from(
+    db: &impl ConnectionTrait,
+    totals: &[(Uuid, i64, i64)],
+) -> AppResult<usize> {
+    let mut new = 0;
+    for chunk in totals.chunks(100) {
+        let ids: Vec<Uuid> = chunk.iter().map(|(id, ..)| *id).collect();
         let shares = share::Entity::find()
-            .filter(share::Column::Id.is_in(chunk.to_vec()))
+            .filter(share::Column::Id.is_in(ids))
             .all(db)
             .await?;
         // Every milestone reached, per organisation: (share, kind, milestone, dedupe key).
         let mut reached: BTreeMap<Uuid, Vec<(&share::Model, &'static str, i64, String)>> =
             BTreeMap::new();
-        for (share_id, human, visitors) in totals {
+        for &(share_id, human, visitors) in chunk {
             let Some(share) = shares.iter().find(|s| s.id == share_id) else {
                 continue;
             };

@@ -1188,7 +1188,7 @@ async fn release_lease(db: &DatabaseConnection, holder: Uuid) -> AppResult<()> {
 /// then back-fills rule versions activated with a start in the past.
 pub async fn run_job(state: &AppState) -> anyhow::Result<String> {
     state.clicks.settle().await?;
-    let derived = events::derive_reach_milestones(&state.db).await?;
+    let derived = events::derive_reach_milestones(&state.db, &state.milestones).await?;
     let reader = crate::db::sqlite_reader(&state.config.database_url).await?;
     let done = process_with_reader(&state.db, reader.as_ref().unwrap_or(&state.db)).await;
     if let Some(reader) = reader {
