@@ -283,6 +283,22 @@ pub async fn spawn_checkpointer(
     Ok(())
 }
 
+/// True for SQLite's "database is locked" (`SQLITE_BUSY` and its extended codes): a read
+/// transaction that went on to write after another connection had changed the database (the
+/// checkpointer resetting the WAL, say). The transaction was rolled back; one begun again
+/// shortly succeeds.
+pub fn is_busy(err: &DbErr) -> bool {
+    let (DbErr::Exec(sea_orm::RuntimeErr::SqlxError(err))
+    | DbErr::Query(sea_orm::RuntimeErr::SqlxError(err))) = err
+    else {
+        return false;
+    };
+    err.as_database_error()
+        .and_then(|err| err.code())
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| code & 0xff == 5)
+}
+
 /// WAL frames (pages) beyond which the checkpointer resets the WAL rather than only copying it:
 /// 16,384 frames, 64 MiB with 4 KiB pages.
 pub const WAL_RESET_FRAMES: i64 = 16_384;

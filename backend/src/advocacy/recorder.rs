@@ -330,6 +330,13 @@ impl Shared {
                     }
                 }
                 Ok(_) => {}
+                Err(err) if crate::db::is_busy(&err) => {
+                    // SQLite's checkpointer reset the WAL under a fold that had begun reading
+                    // (now and then under load, and once more as the server stops): a fold
+                    // begun again goes through.
+                    tracing::debug!(error = %err, "fold met a busy database; retrying");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
                 Err(err) => {
                     tracing::warn!(error = %err, "queued clicks not folded; retrying");
                     if stopping {
