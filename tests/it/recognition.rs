@@ -1762,15 +1762,8 @@ async fn a_run_killed_mid_batch_awards_nothing_twice(app: TestApp) {
     let (killed, quiet) = (orgs[0].0.org_id, orgs[1].0.org_id);
     emit_all(killed, orgs[0].1.clone()).await;
     let reader = app.rules_reader().await;
-    for wait_ms in [5u64, 40, 120] {
-        let (db, reader) = (app.db().clone(), reader.clone());
-        let run = tokio::spawn(async move {
-            chorus::recognition::rules::process_batched(&db, &reader, 40).await
-        });
-        tokio::time::sleep(std::time::Duration::from_millis(wait_ms)).await;
-        run.abort();
-        let _ = run.await;
-        // The dead server's lease expires.
+    // The dead server's lease expires.
+    let expire_leases = || async {
         processor_lease::Entity::update_many()
             .col_expr(
                 processor_lease::Column::ExpiresAt,
@@ -1779,7 +1772,21 @@ async fn a_run_killed_mid_batch_awards_nothing_twice(app: TestApp) {
             .exec(app.db())
             .await
             .expect("expire");
+    };
+    for wait_ms in [5u64, 40, 120] {
+        let (db, reader) = (app.db().clone(), reader.clone());
+        let run = tokio::spawn(async move {
+            chorus::recognition::rules::process_batched(&db, &reader, 40).await
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(wait_ms)).await;
+        run.abort();
+        let _ = run.await;
+        expire_leases().await;
     }
+    // A statement the aborted run had sent (renewing its lease, say) may still complete in the
+    // database after that: expire once more, once it has.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    expire_leases().await;
     let rest = chorus::recognition::rules::process_batched(app.db(), &reader, 40)
         .await
         .expect("process");

@@ -1,10 +1,12 @@
 //! The click recorder: group commit for the redirect hot path, and the folder that keeps the
 //! rollups.
 //!
-//! Each redirect hands its click to [`ClickRecorder::record`] and waits. A writer task takes
-//! every click waiting at that moment (up to `advocacy.click_batch_max`) and makes the batch
-//! durable in one write: an append to the click log (SQLite, [`super::clicklog`]) or one row of
-//! `click_batches` holding the whole batch (PostgreSQL); only after that commit does it tell
+//! Each redirect hands its click to [`ClickRecorder::record`] and waits. On SQLite, whose click
+//! log ([`super::clicklog`]) takes an append into the kernel's hands at once, the request
+//! appends its click's record itself. Otherwise (the log synced to the device on every append,
+//! or PostgreSQL) a writer task takes every click waiting at that moment (up to
+//! `advocacy.click_batch_max`) and makes the batch durable in one write: a synced append, or
+//! one row of `click_batches` holding the whole batch; only after that commit does it tell
 //! each waiting request, which then answers its redirect. So a redirect that was answered is a
 //! click that is stored, and concurrency raises the batch size instead of the number of
 //! commits, whose cost does not grow with the batch.
