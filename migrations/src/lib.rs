@@ -24,6 +24,7 @@ mod m20261203_000013_lean_rule_writes;
 mod m20261204_000014_click_batches;
 mod m20261204_000015_visitor_ledger_without_rowid;
 mod m20261204_000016_lean_click_fold;
+mod m20261204_000017_clicks_follow_organisations;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000014_click_batches::Migration),
             Box::new(m20261204_000015_visitor_ledger_without_rowid::Migration),
             Box::new(m20261204_000016_lean_click_fold::Migration),
+            Box::new(m20261204_000017_clicks_follow_organisations::Migration),
         ]
     }
 }

@@ -24,6 +24,7 @@ both! {
     servers_sharing_a_database_count_each_click_once,
     a_visitor_counts_once_a_day_whichever_connection_stored_the_click,
     retention_drops_old_raw_clicks_and_keeps_rollups,
+    a_deleted_organisation_takes_its_raw_clicks_with_it,
     metrics_cover_every_family,
 }
 
@@ -175,6 +176,34 @@ async fn last_run(app: &TestApp, job: &str) -> job_run::Model {
         .expect("run");
     assert_eq!(run.outcome, "succeeded", "{run:?}");
     run
+}
+
+/// Deleting an organisation in the database deletes its raw clicks: a foreign key on SQLite, a
+/// trigger on PostgreSQL (where the key's check on every click cost the fold).
+async fn a_deleted_organisation_takes_its_raw_clicks_with_it(app: TestApp) {
+    let (admin, _, code) = one_share(&app).await;
+    redirects(&app, &code, 3, "gone").await;
+    let of_org = || {
+        click::Entity::find()
+            .filter(click::Column::OrgId.eq(admin.org_id))
+            .count(app.db())
+    };
+    assert_eq!(of_org().await.expect("count"), 3);
+    let backend = app.db().get_database_backend();
+    let placeholder = if backend == DatabaseBackend::Postgres {
+        "$1"
+    } else {
+        "?"
+    };
+    app.db()
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            format!("DELETE FROM organisations WHERE id = {placeholder}"),
+            [admin.org_id.into()],
+        ))
+        .await
+        .expect("delete the organisation");
+    assert_eq!(of_org().await.expect("count"), 0);
 }
 
 async fn retention_drops_old_raw_clicks_and_keeps_rollups(app: TestApp) {
