@@ -88,6 +88,10 @@ pub struct RecorderSettings {
     pub fold_interval: Duration,
 }
 
+/// Busy databases in a row after which a stopping folder gives up (each retry waits 10 ms,
+/// plus up to the connection's busy timeout when the lock is held).
+const BUSY_RETRIES_AT_STOP: u32 = 20;
+
 /// How often the folder looks for clicks other servers queued and did not fold (they stopped,
 /// say) when it has nothing of its own to fold.
 const SWEEP: Duration = Duration::from_secs(1);
@@ -306,6 +310,8 @@ impl Shared {
     }
 
     async fn fold_loop(&self, drain: &CancellationToken, writers: &AtomicUsize) {
+        // Busy databases met in a row (see below).
+        let mut busy = 0u32;
         loop {
             if !drain.is_cancelled() {
                 tokio::select! {
@@ -321,7 +327,12 @@ impl Shared {
                 }
             }
             let stopping = drain.is_cancelled() && writers.load(Ordering::Acquire) == 0;
-            match self.fold_pass(true).await {
+            let folded = self.fold_pass(true).await;
+            busy = match &folded {
+                Err(err) if crate::db::is_busy(err) => busy.saturating_add(1),
+                _ => 0,
+            };
+            match folded {
                 Ok(n) if stopping || n == 0 => {
                     // Idle or stopping: the visitors held in memory join the ledger.
                     if let Err(err) = add_held_visitors(&self.db).await {
@@ -332,10 +343,11 @@ impl Shared {
                     }
                 }
                 Ok(_) => {}
-                Err(err) if crate::db::is_busy(&err) => {
+                Err(err) if busy > 0 && !(stopping && busy > BUSY_RETRIES_AT_STOP) => {
                     // SQLite's checkpointer reset the WAL under a fold that had begun reading
                     // (now and then under load, and once more as the server stops): a fold
-                    // begun again goes through.
+                    // begun again goes through. A stopping server gives up after a while (a
+                    // lock held from outside, say); the log keeps its clicks for the next start.
                     tracing::debug!(error = %err, "fold met a busy database; retrying");
                     tokio::time::sleep(Duration::from_millis(10)).await;
                 }
