@@ -413,6 +413,35 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
     db.execute_unprepared("SELECT 1").await.is_ok()
 }
 
+/// A migrated SQLite database in the file `name` of `dir`, with one organisation and one
+/// person in it (module tests): (database, organisation, person).
+#[cfg(test)]
+pub async fn scratch(
+    dir: &std::path::Path,
+    name: &str,
+) -> (DatabaseConnection, uuid::Uuid, uuid::Uuid) {
+    let url = format!("sqlite://{}?mode=rwc", dir.join(name).display());
+    let db = connect_url(
+        &url,
+        4,
+        Duration::from_secs(5),
+        Duration::from_secs(60),
+        false,
+    )
+    .await
+    .expect("database");
+    migrate_up(&db).await.expect("migrations");
+    let org = crate::people::orgs::find_or_create(&db, name)
+        .await
+        .expect("organisation")
+        .id;
+    let person =
+        crate::people::users::insert(&db, org, "scratch@chorus.test", "Scratch", None, None)
+            .await
+            .expect("person");
+    (db, org, person)
+}
+
 #[cfg(test)]
 mod tests {
     use sea_orm::sqlx::{ConnectOptions as _, Connection as _, Executor as _};

@@ -72,26 +72,47 @@ pub struct NewEvent {
 
 /// Stores an event in the caller's transaction; false when it was already stored.
 pub async fn emit(db: &impl ConnectionTrait, event: NewEvent) -> AppResult<bool> {
-    let inserted = recognition_event::Entity::insert(recognition_event::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(event.org_id),
-        kind: Set(event.kind.to_owned()),
-        user_id: Set(event.user_id),
-        team_id: Set(event.team_id),
-        dedupe_key: Set(event.dedupe_key),
-        units: Set(event.units),
-        payload: Set(event.payload),
-        occurred_at: Set(event.occurred_at),
-        created_at: Set(Utc::now()),
-        processed_at: Set(None),
-    })
-    .on_conflict_do_nothing_on([
-        recognition_event::Column::OrgId,
-        recognition_event::Column::DedupeKey,
-    ])
-    .exec_without_returning(db)
-    .await?;
-    Ok(matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0))
+    Ok(emit_many(db, vec![event]).await? > 0)
+}
+
+/// Most events written by one statement (each takes 11 bind parameters; SQLite allows 32,766).
+const EMIT_ROWS: usize = 1_000;
+
+/// Stores events in multi-row statements (a milestone pass can find thousands); those whose
+/// dedupe key the organisation already has are skipped. Answers how many were new.
+pub async fn emit_many(db: &impl ConnectionTrait, events: Vec<NewEvent>) -> AppResult<usize> {
+    let mut new = 0;
+    let mut events = events.into_iter().peekable();
+    while events.peek().is_some() {
+        let rows: Vec<recognition_event::ActiveModel> = events
+            .by_ref()
+            .take(EMIT_ROWS)
+            .map(|event| recognition_event::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                org_id: Set(event.org_id),
+                kind: Set(event.kind.to_owned()),
+                user_id: Set(event.user_id),
+                team_id: Set(event.team_id),
+                dedupe_key: Set(event.dedupe_key),
+                units: Set(event.units),
+                payload: Set(event.payload),
+                occurred_at: Set(event.occurred_at),
+                created_at: Set(Utc::now()),
+                processed_at: Set(None),
+            })
+            .collect();
+        let inserted = recognition_event::Entity::insert_many(rows)
+            .on_conflict_do_nothing_on([
+                recognition_event::Column::OrgId,
+                recognition_event::Column::DedupeKey,
+            ])
+            .exec_without_returning(db)
+            .await?;
+        if let sea_orm::TryInsertResult::Inserted(n) = inserted {
+            new += usize::try_from(n).unwrap_or(usize::MAX);
+        }
+    }
+    Ok(new)
 }
 
 /// The attributes of a share that rules filter on.
@@ -223,6 +244,7 @@ async fn milestones_from(
                 .await?
                 .into_iter()
                 .collect();
+            let mut events = Vec::new();
             for (share, event_kind, milestone, dedupe_key) in candidates {
                 let Some(user_id) = share.user_id else {
                     continue;
@@ -232,24 +254,18 @@ async fn milestones_from(
                 }
                 let mut payload = share_payload(share, &Value::Null, false);
                 payload["milestone"] = json!(milestone);
-                if emit(
-                    db,
-                    NewEvent {
-                        org_id,
-                        kind: event_kind,
-                        user_id,
-                        team_id: share.team_id,
-                        dedupe_key,
-                        units: milestone,
-                        payload,
-                        occurred_at: Utc::now(),
-                    },
-                )
-                .await?
-                {
-                    new += 1;
-                }
+                events.push(NewEvent {
+                    org_id,
+                    kind: event_kind,
+                    user_id,
+                    team_id: share.team_id,
+                    dedupe_key,
+                    units: milestone,
+                    payload,
+                    occurred_at: Utc::now(),
+                });
             }
+            new += emit_many(db, events).await?;
         }
     }
     Ok(new)
@@ -379,4 +395,43 @@ pub async fn network_linked(
     )
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::PaginatorTrait;
+
+    use super::*;
+
+    /// Many events go in several statements; a key the organisation already has is stored once
+    /// and not counted as new.
+    #[tokio::test]
+    async fn many_events_are_stored_once_each_across_statements() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let (db, org, person) = crate::db::scratch(dir.path(), "events.db").await;
+        let event = |key: usize| NewEvent {
+            org_id: org,
+            kind: kind::HUMAN_CLICKS_REACHED,
+            user_id: person,
+            team_id: None,
+            dedupe_key: format!("clicks:{key}"),
+            units: 1,
+            payload: json!({ "milestone": 1 }),
+            occurred_at: Utc::now(),
+        };
+        assert!(emit(&db, event(7)).await.expect("one event"));
+        let many: Vec<NewEvent> = (0..EMIT_ROWS * 2 + 500).map(event).collect();
+        let new = emit_many(&db, many).await.expect("events");
+        assert_eq!(new, EMIT_ROWS * 2 + 500 - 1, "key 7 was stored already");
+        let stored = recognition_event::Entity::find()
+            .count(&db)
+            .await
+            .expect("count");
+        assert_eq!(stored, u64::try_from(EMIT_ROWS * 2 + 500).expect("fits"));
+        let again = emit_many(&db, (0..EMIT_ROWS + 1).map(event).collect())
+            .await
+            .expect("again");
+        assert_eq!(again, 0);
+        assert!(!emit(&db, event(3)).await.expect("repeat"));
+    }
 }

@@ -2375,24 +2375,7 @@ mod tests {
     #[tokio::test]
     async fn an_event_arriving_late_while_a_batch_is_decided_is_evaluated() {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("late.db").display());
-        let db = crate::db::connect_url(
-            &url,
-            4,
-            std::time::Duration::from_secs(5),
-            std::time::Duration::from_secs(60),
-            false,
-        )
-        .await
-        .expect("database");
-        crate::db::migrate_up(&db).await.expect("migrations");
-        let org = crate::people::orgs::find_or_create(&db, "Late events")
-            .await
-            .expect("organisation")
-            .id;
-        let person = crate::people::users::insert(&db, org, "late@chorus.test", "Late", None, None)
-            .await
-            .expect("person");
+        let (db, org, person) = crate::db::scratch(dir.path(), "late.db").await;
         let now = Utc::now();
         let rule = Uuid::now_v7();
         reward_rule::Entity::insert(reward_rule::ActiveModel {
