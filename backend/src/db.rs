@@ -299,6 +299,18 @@ pub fn is_busy(err: &DbErr) -> bool {
         .is_some_and(|code| code & 0xff == 5)
 }
 
+/// [`is_busy`] for an error that carries a database error somewhere in its chain (a job's
+/// `anyhow` error, with or without an [`AppError`](crate::error::AppError) around it).
+pub fn is_busy_error(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause.downcast_ref::<DbErr>().is_some_and(is_busy)
+            || matches!(
+                cause.downcast_ref::<crate::error::AppError>(),
+                Some(crate::error::AppError::Internal(inner)) if is_busy_error(inner)
+            )
+    })
+}
+
 /// WAL frames (pages) beyond which the checkpointer resets the WAL rather than only copying it:
 /// 16,384 frames, 64 MiB with 4 KiB pages.
 pub const WAL_RESET_FRAMES: i64 = 16_384;
@@ -444,9 +456,58 @@ pub async fn scratch(
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::sqlx::{ConnectOptions as _, Connection as _, Executor as _};
+    use sea_orm::{
+        TransactionTrait as _,
+        sqlx::{ConnectOptions as _, Connection as _, Executor as _},
+    };
 
     use super::*;
+
+    /// A read transaction that goes on to write after another connection committed fails with
+    /// "database is locked" at once; the error is recognised as busy however a job wraps it,
+    /// and other database errors are not.
+    #[tokio::test]
+    async fn a_stale_read_that_writes_is_busy_however_wrapped() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("busy.db").display());
+        let open = || {
+            connect_url(
+                &url,
+                1,
+                Duration::from_secs(5),
+                Duration::from_secs(5),
+                false,
+            )
+        };
+        let (a, b) = (open().await.expect("first"), open().await.expect("second"));
+        a.execute_unprepared("CREATE TABLE t (n INTEGER)")
+            .await
+            .expect("table");
+        let txn = a.begin().await.expect("begin");
+        txn.execute_unprepared("SELECT COUNT(*) FROM t")
+            .await
+            .expect("read");
+        b.execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .expect("other write");
+        let err = txn
+            .execute_unprepared("INSERT INTO t VALUES (2)")
+            .await
+            .expect_err("a stale snapshot cannot write");
+        assert!(is_busy(&err), "{err}");
+        let app = crate::error::AppError::from(err.clone());
+        assert!(is_busy_error(&anyhow::Error::new(err)));
+        assert!(is_busy_error(&anyhow::Error::new(app).context("rules")));
+        txn.rollback().await.expect("rollback");
+        let other = a
+            .execute_unprepared("INSERT INTO missing VALUES (1)")
+            .await
+            .expect_err("no such table");
+        assert!(other.to_string().contains("no such table"), "{other}");
+        assert!(!is_busy_error(&anyhow::Error::new(
+            crate::error::AppError::from(other)
+        )));
+    }
 
     fn wal_bytes(file: &std::path::Path) -> u64 {
         let mut wal = file.as_os_str().to_owned();

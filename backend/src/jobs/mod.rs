@@ -64,6 +64,9 @@ pub fn start(state: &AppState, tracker: &TaskTracker, shutdown: &CancellationTok
     }
 }
 
+/// Times a run that failed on a busy SQLite database is tried again within its tick.
+const BUSY_RETRIES: u32 = 3;
+
 /// Runs `job` for `tick` if this process wins the lease. Returns the run id when it ran.
 pub async fn run_tick(
     state: &AppState,
@@ -97,7 +100,18 @@ pub async fn run_tick(
         }
     }
     let started = std::time::Instant::now();
-    let result = run(state.clone()).await;
+    let mut result = run(state.clone()).await;
+    for attempt in 1..=BUSY_RETRIES {
+        match &result {
+            Err(err) if crate::db::is_busy_error(err) => {
+                // SQLite said "database is locked": a read that went on to write after the
+                // checkpointer reset the WAL. Jobs are idempotent; run it again shortly.
+                tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
+                result = run(state.clone()).await;
+            }
+            _ => break,
+        }
+    }
     let (outcome, error) = match &result {
         Ok(summary) => {
             tracing::debug!(job = name, %summary, elapsed_ms = started.elapsed().as_millis() as u64, "job finished");
