@@ -4,7 +4,7 @@
 //! a stream of human and bot clicks written through the same recorder as live traffic.
 
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::{auth::Role, entities::organisation, people};
 
@@ -97,7 +97,7 @@ pub async fn seed_demo(db: &DatabaseConnection, if_empty: bool) -> anyhow::Resul
     let hash = crate::auth::password::hash(DEMO_PASSWORD.to_owned()).await?;
     let mut rng = StdRng::seed_from_u64(2026);
     let mut used = std::collections::BTreeSet::new();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let err = |e: crate::error::AppError| anyhow::anyhow!("seeding failed: {e}");
     let org = people::orgs::find_or_create(&txn, DEMO_ORG)
         .await

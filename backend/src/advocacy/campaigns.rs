@@ -4,9 +4,7 @@ use std::collections::BTreeSet;
 
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -166,7 +164,7 @@ async fn create_campaign(
     }
     let id = Uuid::now_v7();
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     campaign::Entity::insert(campaign::ActiveModel {
         id: Set(id),
         org_id: Set(editor.org_id),
@@ -248,7 +246,7 @@ async fn update_campaign(
         .ok_or(AppError::NotFound)?;
     let (name, teams) = validate(&state, editor.org_id, &input).await?;
     let before = view(current.clone());
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let mut model: campaign::ActiveModel = current.clone().into();
     model.name = Set(name);
     model.description = Set(input.description.trim().to_owned());

@@ -280,7 +280,7 @@ async fn update_consent(
     Advocate(user): Advocate,
     AppJson(body): AppJson<ConsentSettings>,
 ) -> AppResult<Json<ConsentView>> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     advocate::Entity::update_many()
         .col_expr(
             advocate::Column::ShowInLeaderboard,

@@ -8,7 +8,7 @@ use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait, sea_query::Expr,
+    QuerySelect, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -335,7 +335,7 @@ async fn create_post(
         v.push("expires_at", "must be in the future");
     }
     v.finish()?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     check_refs(
         &txn,
         editor.org_id,
@@ -475,7 +475,7 @@ async fn update_post(
     AppPath(id): AppPath<Uuid>,
     AppJson(patch): AppJson<PostPatch>,
 ) -> AppResult<Json<PostView>> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let current = post::Entity::find_one_in(editor.org_id, id)
         .one(&txn)
         .await?
@@ -590,7 +590,7 @@ async fn transition(
     id: Uuid,
     to: &'static str,
 ) -> AppResult<PostView> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let current = post::Entity::find_one_in(editor.org_id, id)
         .one(&txn)
         .await?

@@ -38,9 +38,7 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement};
 use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -531,7 +529,7 @@ async fn fold_log(
     dir: &std::path::Path,
     limit: usize,
 ) -> Result<usize, DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let from = u64::try_from(folded_through(&txn, LOG_STATE).await?).unwrap_or(0);
     let chunk = clicklog::read(dir, from, limit).map_err(log_error)?;
     if chunk.count == 0 {
@@ -627,7 +625,7 @@ async fn fold_from(
     limit: usize,
 ) -> Result<usize, DbErr> {
     let schema = attach_queue(db, queue).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let through = folded_through(&txn, QUEUE_STATE).await?;
     txn.execute_unprepared(SQLITE_SCRATCH).await?;
     let columns = queue_columns();
@@ -842,7 +840,7 @@ pub async fn add_held_visitors(db: &DatabaseConnection) -> Result<(), DbErr> {
     if db.get_database_backend() != DatabaseBackend::Sqlite {
         return Ok(());
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if holds_visitors(&txn).await?
         && count(
             &txn,
@@ -929,7 +927,7 @@ pub async fn write_batch(db: &DatabaseConnection, clicks: &[&NewClick]) -> Resul
         .await?;
         return Ok(());
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     store_rows(&txn, rows).await?;
     txn.commit().await
 }

@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait, sea_query::Expr,
+    QuerySelect, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -315,7 +315,7 @@ async fn create_share(
     let sharer_hash = visitors.hash(ip, user_agent);
     let id = Uuid::now_v7();
     let mut code = new_code();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     for _ in 0..5 {
         if share::Entity::find()
             .filter(share::Column::Code.eq(&code))
@@ -426,7 +426,7 @@ async fn mark_published(
         None => None,
     };
     let found = own_share(&state.db, &user, id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     share::Entity::update_many()
         .col_expr(share::Column::Status, Expr::value("published"))
         .col_expr(
@@ -472,7 +472,7 @@ pub async fn record_engagement(
     input: &EngagementInput,
     at: DateTime<Utc>,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let report_id = Uuid::now_v7();
     engagement_report::Entity::insert(engagement_report::ActiveModel {
         id: Set(report_id),

@@ -5,7 +5,7 @@ use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait, sea_query::Expr,
+    sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -154,7 +154,7 @@ async fn review(
     if note.chars().count() > 1000 {
         return Err(AppError::field("note", "must be at most 1000 characters"));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let found = post_suggestion::Entity::find_one_in(editor.org_id, id)
         .one(&txn)
         .await?

@@ -8,7 +8,7 @@ use axum::{Json, extract::State, http::StatusCode};
 use chrono::{Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, TransactionTrait, sea_query::Expr,
+    QueryFilter, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -145,7 +145,7 @@ async fn login(
         (true, Some(account)) => account,
         _ => return Err(invalid_credentials()),
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     touch_login(&txn, account.id).await?;
     let tokens = tokens::issue(&txn, &state.jwt, account.org_id, account.id, None).await?;
     txn.commit().await?;
@@ -179,7 +179,7 @@ async fn refresh(
         detail: "The refresh token is not valid.",
     };
     let hash = hash_token(body.refresh_token.trim());
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let Some(token) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash))
         .one(&txn)
@@ -327,7 +327,7 @@ async fn request_magic_link(
         .await?;
     if let Some(account) = account.filter(|u| u.status == user::ACTIVE) {
         let ttl = state.config.auth.magic_link_ttl_secs;
-        let txn = state.db.begin().await?;
+        let txn = crate::db::begin_write(&state.db).await?;
         let token = issue_one_time(&txn, &account, "magic_link", Duration::seconds(ttl)).await?;
         let link = frontend_link(&state, "/login/magic", &token);
         let mail = templates::magic_link(&account.email, &account.display_name, &link, ttl / 60)?;
@@ -352,7 +352,7 @@ async fn verify_magic_link(
         code: "invalid_link",
         detail: "This sign-in link is invalid, used or expired.",
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let token = spend_one_time(&txn, &body.token, "magic_link")
         .await?
         .ok_or(invalid)?;
@@ -392,7 +392,7 @@ async fn request_password_reset(
         .await?;
     if let Some(account) = account.filter(|u| u.status == user::ACTIVE) {
         let ttl = state.config.auth.password_reset_ttl_secs;
-        let txn = state.db.begin().await?;
+        let txn = crate::db::begin_write(&state.db).await?;
         let token =
             issue_one_time(&txn, &account, "password_reset", Duration::seconds(ttl)).await?;
         let link = frontend_link(&state, "/reset-password", &token);
@@ -420,7 +420,7 @@ async fn confirm_password_reset(
         return Err(AppError::field("password", message));
     }
     let hash = password::hash(body.password).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let token = spend_one_time(&txn, &body.token, "password_reset")
         .await?
         .ok_or(AppError::Unauthorized {
@@ -523,7 +523,7 @@ async fn change_password(
         ));
     }
     let hash = password::hash(body.new_password).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     set_password(&txn, user.org_id, user.user_id, hash).await?;
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))

@@ -11,7 +11,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect, Statement, TransactionTrait,
+    QuerySelect, Statement,
 };
 
 use crate::{entities::click, state::AppState};
@@ -89,7 +89,7 @@ async fn is_partitioned(db: &DatabaseConnection) -> Result<bool, sea_orm::DbErr>
 async fn ensure_month(db: &DatabaseConnection, start: DateTime<Utc>) -> anyhow::Result<bool> {
     let name = partition_name(start);
     let end = next_month(start);
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let exists = txn
         .query_one_raw(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,

@@ -14,9 +14,7 @@ use axum::{
     extract::{Request, State},
 };
 use chrono::{Duration, Utc};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -337,7 +335,7 @@ async fn import_people(
         .collect();
     let mut plan = plan(&bytes, &existing_parents)?;
 
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     // People with these addresses in another organisation cannot be imported here.
     let emails: Vec<String> = plan.rows.iter().map(|r| r.email.clone()).collect();
     let found: Vec<user::Model> = user::Entity::find()

@@ -5,7 +5,7 @@ use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait, sea_query::Expr,
+    sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -145,7 +145,7 @@ async fn create_invitation(
     v.check(email.is_some(), "email", "must be an email address");
     v.finish()?;
     let email = email.unwrap_or_default();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     if let Some(team_id) = body.team_id {
         team::Entity::find_one_in(admin.org_id, team_id)
             .one(&txn)
@@ -238,7 +238,7 @@ async fn revoke_invitation(
     Admin(admin): Admin,
     AppPath(id): AppPath<Uuid>,
 ) -> AppResult<StatusCode> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let found = invitation::Entity::find_one_in(admin.org_id, id)
         .one(&txn)
         .await?
@@ -334,7 +334,7 @@ async fn accept_invitation(
     }
     v.finish()?;
     let hash = password::hash(body.password).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let found = pending(&txn, &body.token).await?;
     let accepted = invitation::Entity::update_many()
         .col_expr(invitation::Column::AcceptedAt, Expr::value(Utc::now()))

@@ -7,7 +7,7 @@ use axum::{Json, extract::State, http::StatusCode};
 use chrono::Utc;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Select,
-    TransactionTrait, sea_query::Expr,
+    sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -314,7 +314,7 @@ async fn delete_my_account(
         return Err(AppError::field("password", "is not your password"));
     }
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     if me.has(Role::Admin) && active_admins(&txn, me.org_id).await? <= 1 {
         return Err(AppError::conflict(
             "last_admin",

@@ -7,7 +7,7 @@ use chrono::Utc;
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use serde::{Deserialize, Serialize};
@@ -264,7 +264,7 @@ async fn create_team(
     AppJson(body): AppJson<CreateTeamRequest>,
 ) -> AppResult<(StatusCode, Json<TeamView>)> {
     let name = name_field(&body.name)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     if let Some(parent) = body.parent_id {
         team::Entity::find_one_in(admin.org_id, parent)
             .one(&txn)
@@ -336,7 +336,7 @@ async fn update_team(
             None
         });
     v.finish()?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let before = view(&txn, admin.org_id, team_id).await?;
     if let Some(Some(parent)) = body.parent_id {
         let all: Vec<(Uuid, Option<Uuid>)> = team::Entity::find_in(admin.org_id)
@@ -409,7 +409,7 @@ async fn delete_team(
     axum::extract::Path(team_id): axum::extract::Path<String>,
 ) -> AppResult<StatusCode> {
     let team_id: Uuid = team_id.parse().map_err(|_| AppError::NotFound)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let before = view(&txn, admin.org_id, team_id).await?;
     let children = team::Entity::find_in(admin.org_id)
         .filter(team::Column::ParentId.eq(team_id))

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use serde::{Deserialize, Serialize};
@@ -333,7 +333,7 @@ async fn update_user(
         v.push("roles", "you cannot remove your own admin role");
     }
     v.finish()?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let before = view(&txn, admin.org_id, id).await?;
     if let Some(Some(team_id)) = body.team_id {
         team::Entity::find_one_in(admin.org_id, team_id)
@@ -385,7 +385,7 @@ async fn set_status(
             "You cannot deactivate your own account.",
         ));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let before = view(&txn, admin.org_id, id).await?;
     if before.status == user::DELETED {
         return Err(AppError::conflict(

@@ -11,7 +11,7 @@ use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait, sea_query::Expr,
+    sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -197,7 +197,7 @@ async fn create_award(
         .spot_approval_threshold
         .is_some_and(|t| input.points > t);
     let id = Uuid::now_v7();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let (budget, _) = fund_period_account(
         &txn,
         me.org_id,
@@ -472,7 +472,7 @@ async fn approve_award(
     Admin(admin): Admin,
     AppPath(id): AppPath<Uuid>,
 ) -> AppResult<Json<SpotAwardView>> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let award = decide(&txn, &admin, id, AWARDED).await?;
     let hold = ledger::org_account(&txn, admin.org_id, kind::SPOT_HOLD).await?;
     let earned = ledger::account(&txn, admin.org_id, kind::EARNED, award.recipient_id, "").await?;
@@ -512,7 +512,7 @@ async fn reject_award(
     Admin(admin): Admin,
     AppPath(id): AppPath<Uuid>,
 ) -> AppResult<Json<SpotAwardView>> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let award = decide(&txn, &admin, id, REJECTED).await?;
     let hold = ledger::org_account(&txn, admin.org_id, kind::SPOT_HOLD).await?;
     let budget = ledger::account(

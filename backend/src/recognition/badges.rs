@@ -18,7 +18,7 @@ use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait, sea_query::Expr,
+    QuerySelect, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -377,7 +377,7 @@ pub async fn run_job(state: &AppState) -> anyhow::Result<String> {
         .await?;
     let mut awarded = 0;
     for org in &orgs {
-        let txn = state.db.begin().await?;
+        let txn = crate::db::begin_write(&state.db).await?;
         awarded += evaluate(&txn, *org, None, Utc::now()).await?;
         txn.commit().await?;
     }
@@ -559,7 +559,7 @@ async fn create_badge(
         created_at: now,
         updated_at: now,
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     badge::Entity::insert(badge::ActiveModel::from(model.clone()))
         .exec_without_returning(&txn)
         .await?;
@@ -638,7 +638,7 @@ async fn update_badge(
     validate(&after.name, &after.description, criterion, after.threshold)?;
     after.version = before.version + 1;
     after.updated_at = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     save(&txn, &before, &after).await?;
     audit_change(&txn, &admin, "badge.update", &after, Some(&before)).await?;
     txn.commit().await?;
@@ -697,7 +697,7 @@ async fn archive_badge(
     after.status = ARCHIVED.to_owned();
     after.version = before.version + 1;
     after.updated_at = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     save(&txn, &before, &after).await?;
     audit_change(&txn, &admin, "badge.archive", &after, Some(&before)).await?;
     txn.commit().await?;

@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use serde::{Deserialize, Serialize};
@@ -275,7 +275,7 @@ async fn create_reward(
         created_at: now,
         updated_at: now,
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     reward::Entity::insert(reward::ActiveModel::from(model.clone()))
         .exec_without_returning(&txn)
         .await?;
@@ -344,7 +344,7 @@ async fn update_reward(
         model.active = Set(v);
     }
     model.updated_at = Set(Utc::now());
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let saved = sea_orm::ActiveModelTrait::update(model, &txn).await?;
     audit::record(
         &txn,
@@ -420,7 +420,7 @@ async fn redeem(
         .unwrap_or(PeriodKind::Month)
         .period(now);
     let redemption_id = Uuid::now_v7();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let earned = ledger::account(&txn, user.org_id, kind::EARNED, user.user_id, "").await?;
     let clearing = ledger::org_account(&txn, user.org_id, kind::CLEARING).await?;
     ledger::post(
@@ -674,7 +674,7 @@ async fn decide(
     action: &'static str,
     note: Option<String>,
 ) -> AppResult<Json<RedemptionView>> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let (r, refunded) = match action {
         "approve" => {
             let r = transition(
@@ -761,7 +761,7 @@ async fn cancel_redemption(
         .one(&state.db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let r = transition(
         &txn,
         user.org_id,

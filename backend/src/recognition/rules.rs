@@ -21,8 +21,7 @@ use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
-    sea_query::Expr,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -1063,7 +1062,7 @@ const AWARD_COLUMNS: [(&str, bulk::Kind); 13] = [
 
 /// Emails administrators once when a rule's budget runs out.
 async fn alert_exhausted(state: &AppState, org_id: Uuid, rule_id: Uuid) -> AppResult<bool> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let flagged = reward_rule::Entity::update_many()
         .col_expr(reward_rule::Column::BudgetAlerted, Expr::value(true))
         .filter(reward_rule::Column::OrgId.eq(org_id))
@@ -1502,7 +1501,7 @@ enum Written {
 /// Writes a decided batch in one transaction: renews the lease, writes each organisation's
 /// awards and badges, and marks the events processed.
 async fn write_batch(db: &DatabaseConnection, holder: Uuid, batch: Batch) -> AppResult<Written> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     renew_lease(&txn, holder).await?;
     if txn.get_database_backend() == DbBackend::Sqlite {
         // The transaction holds the write lock from the renewal on: no event can arrive until
@@ -1629,7 +1628,7 @@ async fn process_leased(
                     .collect();
                 let Some(last) = batch.last() else { break };
                 after = Some((last.occurred_at, last.id));
-                let txn = db.begin().await?;
+                let txn = crate::db::begin_write(db).await?;
                 renew_lease(&txn, holder).await?;
                 let org = orgs.get_mut(&org_id).ok_or(AppError::NotFound)?;
                 let (n, p, exhausted) =
@@ -1866,7 +1865,7 @@ async fn create_rule(
     validate_budget(input.budget)?;
     let now = Utc::now();
     let id = Uuid::now_v7();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     reward_rule::Entity::insert(reward_rule::ActiveModel {
         id: Set(id),
         org_id: Set(admin.org_id),
@@ -1985,7 +1984,7 @@ async fn update_rule(
     }
     let before = rule_view(&state.db, rule.clone(), false).await?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let mut model: reward_rule::ActiveModel = rule.clone().into();
     if let Some(name) = name {
         model.name = Set(name);
@@ -2054,7 +2053,7 @@ async fn activate_rule(
             "must be within the reporting window and at most a year ahead",
         ));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     reward_rule_version::Entity::update_many()
         .col_expr(
             reward_rule_version::Column::StartsAt,
@@ -2105,7 +2104,7 @@ async fn pause_rule(
     AppPath(id): AppPath<Uuid>,
 ) -> AppResult<Json<RuleView>> {
     let rule = find_rule(&state.db, admin.org_id, id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     reward_rule::Entity::update_many()
         .col_expr(reward_rule::Column::Status, Expr::value(PAUSED))
         .col_expr(reward_rule::Column::UpdatedAt, Expr::value(Utc::now()))

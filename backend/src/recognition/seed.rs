@@ -7,7 +7,6 @@ use chrono::{Duration, Utc};
 use rand::{Rng, rngs::StdRng, seq::SliceRandom};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -138,7 +137,7 @@ pub async fn seed(
         .order_by_asc(share::Column::CreatedAt)
         .all(db)
         .await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut seen = std::collections::HashSet::new();
     for s in &shares {
         let Some(user_id) = s.user_id else { continue };
@@ -391,14 +390,14 @@ pub async fn seed(
     let done = rules::process(db).await.map_err(err)?;
     let (awards, points) = (done.awards, done.points);
     // And the badges, as the scheduled `badges` job would.
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let badge_awards = badges::evaluate(&txn, org_id, None, now)
         .await
         .map_err(err)?;
     txn.commit().await?;
 
     // Redemptions by people who can afford them, in every state.
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let clearing = ledger::org_account(&txn, org_id, kind::CLEARING)
         .await
         .map_err(err)?;

@@ -18,7 +18,7 @@ use axum::{
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -327,7 +327,7 @@ async fn give_thanks(
     let period = period_kind.period(now);
     let id = Uuid::now_v7();
 
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let mut transaction_id = None;
     if input.points > 0 {
         let (giving, funded) = fund_period_account(

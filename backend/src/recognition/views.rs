@@ -11,9 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ColumnTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
-};
+use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -606,7 +604,7 @@ async fn reverse_transaction(
     if !(1..=500).contains(&reason.chars().count()) {
         return Err(AppError::field("reason", "must be 1 to 500 characters"));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let posted = ledger::reverse(&txn, admin.org_id, id, Some(admin.user_id), reason).await?;
     if let ledger::Posted::Duplicate(_) = posted {
         return Err(AppError::conflict(
