@@ -11,9 +11,8 @@ use std::{str::FromStr, time::Duration};
 
 use chorus_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
-    SqliteTransactionMode, SqlxPostgresConnector, SqlxSqliteConnector, TransactionOptions,
-    TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DbErr, SqliteTransactionMode, SqlxPostgresConnector,
+    SqlxSqliteConnector, TransactionOptions, TransactionTrait,
     sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
@@ -289,11 +288,9 @@ pub async fn spawn_checkpointer(
 /// taken at the start, so the checkpointer cannot reset the WAL between the transaction's first
 /// read and its first write, which would fail that write with "database is locked" at once
 /// ([`is_busy`]). The main SQLite file has one connection, so this makes nothing wait that would
-/// not wait anyway. Elsewhere a plain `BEGIN`.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    if db.get_database_backend() != DatabaseBackend::Sqlite {
-        return db.begin().await;
-    }
+/// not wait anyway. PostgreSQL ignores the mode (a plain `BEGIN`); inside a transaction it is a
+/// savepoint.
+pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
     db.begin_with_options(TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..TransactionOptions::default()
@@ -578,7 +575,7 @@ mod tests {
             .expect("the checkpoint ran after");
         let rows = db
             .query_one_raw(sea_orm::Statement::from_string(
-                DatabaseBackend::Sqlite,
+                sea_orm::DatabaseBackend::Sqlite,
                 "SELECT COUNT(*) AS n FROM t",
             ))
             .await

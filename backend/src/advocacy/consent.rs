@@ -165,7 +165,7 @@ pub async fn set_consent(
     show_in_leaderboard: Option<bool>,
     at: DateTime<Utc>,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let current = advocate::Entity::find_in(org)
         .filter(advocate::Column::UserId.eq(user))
         .one(&txn)
