@@ -442,6 +442,21 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
     db.execute_unprepared("SELECT 1").await.is_ok()
 }
 
+/// A SQLite file database for module tests: one connection, as the server's main database.
+#[cfg(test)]
+pub async fn scratch_file(file: &std::path::Path) -> DatabaseConnection {
+    let url = format!("sqlite://{}?mode=rwc", file.display());
+    connect_url(
+        &url,
+        1,
+        Duration::from_secs(5),
+        Duration::from_secs(5),
+        false,
+    )
+    .await
+    .expect("database")
+}
+
 /// A migrated SQLite database in the file `name` of `dir`, with one organisation and one
 /// person in it (module tests): (database, organisation, person).
 #[cfg(test)]
@@ -449,16 +464,7 @@ pub async fn scratch(
     dir: &std::path::Path,
     name: &str,
 ) -> (DatabaseConnection, uuid::Uuid, uuid::Uuid) {
-    let url = format!("sqlite://{}?mode=rwc", dir.join(name).display());
-    let db = connect_url(
-        &url,
-        4,
-        Duration::from_secs(5),
-        Duration::from_secs(60),
-        false,
-    )
-    .await
-    .expect("database");
+    let db = scratch_file(&dir.join(name)).await;
     migrate_up(&db).await.expect("migrations");
     let org = crate::people::orgs::find_or_create(&db, name)
         .await
@@ -486,17 +492,8 @@ mod tests {
     #[tokio::test]
     async fn a_stale_read_that_writes_is_busy_however_wrapped() {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("busy.db").display());
-        let open = || {
-            connect_url(
-                &url,
-                1,
-                Duration::from_secs(5),
-                Duration::from_secs(5),
-                false,
-            )
-        };
-        let (a, b) = (open().await.expect("first"), open().await.expect("second"));
+        let file = dir.path().join("busy.db");
+        let (a, b) = (scratch_file(&file).await, scratch_file(&file).await);
         a.execute_unprepared("CREATE TABLE t (n INTEGER)")
             .await
             .expect("table");
@@ -534,15 +531,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temporary directory");
         let file = dir.path().join("immediate.db");
         let url = format!("sqlite://{}?mode=rwc", file.display());
-        let db = connect_url(
-            &url,
-            1,
-            Duration::from_secs(5),
-            Duration::from_secs(5),
-            false,
-        )
-        .await
-        .expect("database");
+        let db = scratch_file(&file).await;
         db.execute_unprepared("CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1)")
             .await
             .expect("table");
