@@ -308,7 +308,12 @@ pub fn is_busy(err: &DbErr) -> bool {
     else {
         return false;
     };
+    // Only SQLite's result codes: a PostgreSQL SQLSTATE such as 42501 would match the mask.
     err.as_database_error()
+        .filter(|err| {
+            err.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+                .is_some()
+        })
         .and_then(|err| err.code())
         .and_then(|code| code.parse::<i32>().ok())
         .is_some_and(|code| code & 0xff == 5)
