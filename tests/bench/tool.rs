@@ -6,6 +6,9 @@
 //!   days, written straight into the click table and the daily rollup (as the recorder would).
 //! - `count`: stored clicks, to compare with redirects answered.
 //! - `dashboards`: times the reach endpoints over HTTP (p50/p95 of repeated calls).
+//! - `fold`: queues clicks on the shares of a database seeded by `links` (as redirects would,
+//!   with the benchmark's mix of visitors and user agents), then times the folder moving them
+//!   into the raw table and the rollups, alone: the fold's capacity in clicks/s.
 
 use std::{collections::BTreeMap, time::Instant};
 
@@ -56,6 +59,15 @@ enum Command {
         database_url: String,
         #[arg(long)]
         unfolded: bool,
+    },
+    Fold {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 200_000)]
+        clicks: usize,
+        /// Clicks per fold transaction (the server's `advocacy.fold_chunk`).
+        #[arg(long, default_value_t = 1000)]
+        chunk: usize,
     },
     Dashboards {
         #[arg(long)]
@@ -657,6 +669,104 @@ async fn dashboards(base: &str, calls: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// CPU time this process has used (user and system), in seconds.
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            let fields: Vec<&str> = stat.rsplit_once(") ")?.1.split(' ').collect();
+            let ticks =
+                fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
+/// Peak resident memory of this process, in MB.
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        })
+        .map_or(0.0, |kb| (kb / 102.4).round() / 10.0)
+}
+
+const FOLD_AGENTS: [&str; 8] = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:132.0) Gecko/20100101 Firefox/132.0",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Version/17.5 Mobile Safari/604.1",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) Chrome/131.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) Version/17.4 Safari/605.1.15",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) Version/17.5 Mobile Safari/604.1",
+];
+
+/// Queues `n` clicks (80 % human, 20 % link previews, visitors as the redirect benchmark makes
+/// them) on the database's shares, then folds them all in chunks of `chunk`, timed.
+async fn fold(url: &str, n: usize, chunk: usize) -> anyhow::Result<()> {
+    use chorus::advocacy::{classify::ClickClass, links::VisitorKey, recorder};
+    let db = connect(url).await?;
+    let shares = chorus::entities::share::Entity::find().all(&db).await?;
+    anyhow::ensure!(!shares.is_empty(), "no shares: run `links` first");
+    let queue = recorder::open_queue(&db, url, false).await?;
+    let key = VisitorKey::new(b"fold-benchmark-salt");
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut queued = 0;
+    while queued < n {
+        let batch: Vec<recorder::NewClick> = (0..64.min(n - queued))
+            .map(|_| {
+                let share = &shares[rng.gen_range(0..shares.len())];
+                let ip = std::net::IpAddr::from([198, 51, rng.r#gen::<u8>(), rng.gen_range(1..255)]);
+                let bot = rng.gen_range(0..10) < 2;
+                let agent = if bot {
+                    "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient)"
+                } else {
+                    FOLD_AGENTS[rng.gen_range(0..FOLD_AGENTS.len())]
+                };
+                recorder::NewClick {
+                    org_id: share.org_id,
+                    share_id: share.id,
+                    post_id: share.post_id,
+                    campaign_id: share.campaign_id,
+                    team_id: share.team_id,
+                    user_id: share.user_id,
+                    network: share.network.clone(),
+                    clicked_at: Utc::now(),
+                    visitor_hash: key.hash(ip, agent),
+                    referrer_host: None,
+                    class: if bot { ClickClass::Bot } else { ClickClass::Human },
+                }
+            })
+            .collect();
+        let refs: Vec<&recorder::NewClick> = batch.iter().collect();
+        recorder::enqueue(&db, &queue, &refs).await?;
+        queued += batch.len();
+    }
+    let (started, cpu) = (Instant::now(), cpu_seconds());
+    let mut folded = 0;
+    loop {
+        let done = recorder::fold(&db, &queue, chunk, true).await?;
+        folded += done;
+        if done == 0 {
+            break;
+        }
+    }
+    recorder::add_held_visitors(&db).await?;
+    let (wall, cpu) = (started.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+    anyhow::ensure!(folded == n, "folded {folded} of {n} clicks");
+    println!(
+        "{}",
+        json!({ "clicks": n, "chunk": chunk, "seconds": (wall * 100.0).round() / 100.0,
+                "clicks_per_second": (n as f64 / wall).round(),
+                "cpu_us_per_click": (cpu * 1e6 / n as f64 * 10.0).round() / 10.0,
+                "peak_rss_mb": peak_rss_mb() })
+    );
+    Ok(())
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
@@ -676,5 +786,10 @@ async fn main() -> anyhow::Result<()> {
             unfolded,
         } => count(&database_url, unfolded).await,
         Command::Dashboards { base, calls } => dashboards(&base, calls).await,
+        Command::Fold {
+            database_url,
+            clicks,
+            chunk,
+        } => fold(&database_url, clicks, chunk).await,
     }
 }
