@@ -12,7 +12,11 @@
 #      must be in the database after restart.
 #   3. Dashboards: 5,000,000 clicks over 90 days across 10,000 shares, then p50/p95 of the
 #      organisation-wide and manager dashboards over repeated calls.
-#   4. Recognition: 1,000,000 events through the reward-rule engine and the ledger consistency
+#   4. Fold: the SQLite click folder alone (`chorus-bench fold`): 200,000 queued clicks moved
+#      into the raw table and the rollups, in clicks/s and CPU µs per click. Under redirect load
+#      the folder shares the two cores with the request path, so its cost per click bounds the
+#      redirect throughput that can be sustained.
+#   5. Recognition: 1,000,000 events through the reward-rule engine and the ledger consistency
 #      check (scripts/bench-recognition.sh).
 #
 # Options (environment): BENCH_SECONDS (default 15), BENCH_CLICKS (default 5000000),
@@ -23,7 +27,7 @@ root=$PWD
 seconds="${BENCH_SECONDS:-15}"
 clicks="${BENCH_CLICKS:-5000000}"
 pg_admin="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
-sections="${BENCH_SECTIONS:-redirect crash dashboards recognition}"
+sections="${BENCH_SECTIONS:-redirect crash dashboards fold recognition}"
 wants() { [[ " $sections " == *" $1 "* ]]; }
 work=$(mktemp -d)
 results="$root/tests/bench/RESULTS.md"
@@ -206,6 +210,25 @@ for engine in "${engines[@]}"; do
   kill -TERM "$server_pid"; wait "$server_pid" || true
 done
 
+if wants fold; then
+  {
+    echo
+    echo "## Click fold alone (SQLite): 200,000 queued clicks on 1,000 shares, chunks of 1,000"
+    echo
+    echo "| run | clicks/s | CPU µs per click | peak RSS MB (the tool) |"
+    echo "|---|---|---|---|"
+  } >>"$report"
+  for run in 1 2 3; do
+    mkdir -p "$work/fold-$run"
+    fold_url="sqlite://$work/fold-$run/chorus.db?mode=rwc"
+    "$tool" links --database-url "$fold_url" --shares 1000 --codes "$work/fold-$run/codes.txt" >/dev/null
+    line=$("$tool" fold --database-url "$fold_url" --clicks 200000 --chunk 1000)
+    echo "| $run | $(json "$line" clicks_per_second) | $(json "$line" cpu_us_per_click) | $(json "$line" peak_rss_mb) |" >>"$report"
+    echo "    fold run $run: $(json "$line" clicks_per_second) clicks/s, $(json "$line" cpu_us_per_click) µs CPU per click"
+    rm -rf "$work/fold-$run"
+  done
+fi
+
 {
   echo
   echo "Targets (issue 3): SQLite ≥ 0.6 × baseline, PostgreSQL ≥ 0.4 × baseline; p99 ≤ 10 ms at 64"
@@ -213,7 +236,7 @@ done
   echo "dashboard p95 ≤ 20 ms over 5M clicks on both databases."
 } >>"$report"
 cp "$report" "$results"
-# 4. The reward-rule engine (its own script; appends its section to the results).
+# 5. The reward-rule engine (its own script; appends its section to the results).
 if wants recognition; then
   BENCH_POSTGRES_URL="$pg_admin" "$root/scripts/bench-recognition.sh"
 fi

@@ -719,7 +719,8 @@ async fn fold(url: &str, n: usize, chunk: usize) -> anyhow::Result<()> {
         let batch: Vec<recorder::NewClick> = (0..64.min(n - queued))
             .map(|_| {
                 let share = &shares[rng.gen_range(0..shares.len())];
-                let ip = std::net::IpAddr::from([198, 51, rng.r#gen::<u8>(), rng.gen_range(1..255)]);
+                let ip =
+                    std::net::IpAddr::from([198, 51, rng.r#gen::<u8>(), rng.gen_range(1..255)]);
                 let bot = rng.gen_range(0..10) < 2;
                 let agent = if bot {
                     "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient)"
@@ -737,7 +738,11 @@ async fn fold(url: &str, n: usize, chunk: usize) -> anyhow::Result<()> {
                     clicked_at: Utc::now(),
                     visitor_hash: key.hash(ip, agent),
                     referrer_host: None,
-                    class: if bot { ClickClass::Bot } else { ClickClass::Human },
+                    class: if bot {
+                        ClickClass::Bot
+                    } else {
+                        ClickClass::Human
+                    },
                 }
             })
             .collect();

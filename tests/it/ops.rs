@@ -20,6 +20,7 @@ use crate::advocacy::{CHROME, FIREFOX, click, opt_in, publish, share};
 
 both! {
     queued_clicks_left_unfolded_are_folded_once,
+    a_shares_first_and_last_day_follow_its_clicks_in_any_order,
     concurrent_folds_count_each_click_once,
     servers_sharing_a_database_count_each_click_once,
     a_visitor_counts_once_a_day_whichever_connection_stored_the_click,
@@ -384,6 +385,49 @@ async fn queued_clicks(app: &TestApp, code: &str, n: usize, visitor: &str) -> Ve
             },
         })
         .collect()
+}
+
+/// A share's totals row keeps the first and last day it was clicked, whatever order its clicks
+/// are folded in (the last day moves in a statement of its own on SQLite), and its counters add
+/// up across folds.
+async fn a_shares_first_and_last_day_follow_its_clicks_in_any_order(app: TestApp) {
+    use chorus::entities::share_reach;
+    let (_, _, code) = one_share(&app).await;
+    let days_ago = |days: i64| chorus::advocacy::day_of(Utc::now() - Duration::days(days));
+    // Folded one batch at a time: three days ago, then today, then a late batch from five days
+    // ago, then yesterday (inside the range: neither end moves).
+    for (n, (days, tag)) in [(3, "mid"), (0, "new"), (5, "old"), (1, "inner")]
+        .into_iter()
+        .enumerate()
+    {
+        let mut clicks = queued_clicks(&app, &code, 4, tag).await;
+        for c in &mut clicks {
+            c.clicked_at = Utc::now() - Duration::days(days);
+        }
+        let refs: Vec<&NewClick> = clicks.iter().collect();
+        write_batch(app.db(), &refs).await.expect("store");
+        let row = share_reach::Entity::find()
+            .one(app.db())
+            .await
+            .expect("query")
+            .expect("the share's totals");
+        let (first, last) = match n {
+            0 => (3, 3),
+            1 => (3, 0),
+            _ => (5, 0),
+        };
+        assert_eq!(
+            (row.first_day, row.last_day, row.human_clicks, row.bot_hits),
+            (
+                days_ago(first),
+                days_ago(last),
+                3 * (n as i64 + 1),
+                n as i64 + 1
+            ),
+            "after the batch {n} of {days} days ago"
+        );
+    }
+    app.stop().await;
 }
 
 /// Clicks another server queued and never folded (it stopped, say) are folded by the folder's
