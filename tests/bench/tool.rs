@@ -765,7 +765,7 @@ async fn fold(url: &str, n: usize, chunk: usize) -> anyhow::Result<()> {
     println!(
         "{}",
         json!({ "clicks": n, "chunk": chunk, "seconds": (wall * 100.0).round() / 100.0,
-                "clicks_per_second": (n as f64 / wall).round(),
+                "clicks_per_second": (n as f64 / wall).round() as u64,
                 "cpu_us_per_click": (cpu * 1e6 / n as f64 * 10.0).round() / 10.0,
                 "peak_rss_mb": peak_rss_mb() })
     );
