@@ -1050,9 +1050,10 @@ fn rollup_inserts(backend: DatabaseBackend, daily: &str) -> [String; 4] {
         "first_day = {least}(share_reach.first_day, excluded.first_day)"
     )];
     if backend == DatabaseBackend::Postgres {
-        // SQLite rewrites the entries of every index on an assigned column, changed or not (the
-        // last day is in three), which doubled the upsert's cost: its fold moves the last day
-        // in a statement of its own, only where it moves ([`store_scratch`]).
+        // Only here: SQLite rewrites the entries of every index on an assigned column, changed
+        // or not (the last day is in three), which doubled the upsert's cost, so the SQLite
+        // fold moves the last day in a statement of its own, only where it moves
+        // ([`store_scratch`]). PostgreSQL compares values and keeps its updates in place.
         share_days.push(format!(
             "last_day = {greatest}(share_reach.last_day, excluded.last_day)"
         ));
